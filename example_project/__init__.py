@@ -1,0 +1,5 @@
+"""An example Django community site using fluent_webhooks."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

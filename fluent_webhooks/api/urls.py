@@ -1,0 +1,23 @@
+"""Mount under the site's API prefix, e.g. ``wp-json/fluent-community/v2/admin/``."""
+
+from __future__ import annotations
+
+from django.urls import re_path
+
+from . import views
+
+app_name = "fluent_webhooks_api"
+
+urlpatterns = [
+    re_path(r"^webhooks/?$", views.WebhookListView.as_view(), name="webhook-list"),
+    re_path(
+        r"^webhooks/(?P<webhook_id>[^/]+)/?$",
+        views.WebhookDetailView.as_view(),
+        name="webhook-detail",
+    ),
+    re_path(
+        r"^webhooks/(?P<webhook_id>[^/]+)/test/?$",
+        views.WebhookTestView.as_view(),
+        name="webhook-test",
+    ),
+]

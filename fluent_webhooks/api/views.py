@@ -1,0 +1,105 @@
+"""The documented Webhooks endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.module_loading import import_string
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..conf import conf
+from ..delivery import send_test
+from ..models import Webhook
+from . import errors
+from .permissions import CanManageWebhooks
+from .serializers import URLError, WebhookSerializer, webhook_object
+
+
+class WebhookAPIView(APIView):
+    """Base of the webhook views: JSON only, the app's auth, the documented error format."""
+
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    permission_classes = [CanManageWebhooks]
+
+    def get_authenticators(self) -> list[Any]:
+        return [import_string(path)() for path in conf.api_authentication_classes]
+
+    def get_exception_handler(self) -> Any:
+        return errors.exception_handler
+
+    def get_webhook(self, webhook_id: str) -> Webhook:
+        if not webhook_id.isdigit():
+            raise errors.ApiError("not_found", errors.NOT_FOUND_MESSAGE, 404)
+        try:
+            return Webhook.objects.get(pk=int(webhook_id))
+        except Webhook.DoesNotExist:
+            raise errors.ApiError("not_found", errors.NOT_FOUND_MESSAGE, 404) from None
+
+    def validated(self, serializer: WebhookSerializer) -> WebhookSerializer:
+        """Run validation, answering URL problems as ``invalid_url`` and the rest as
+        ``invalid_data``; both carry every field's message in ``data.errors``."""
+        if not isinstance(serializer.initial_data, dict):
+            raise errors.invalid_data({"body": "The request body must be a JSON object."})
+        try:
+            serializer.is_valid(raise_exception=True)
+        except ValidationError as error:
+            field_errors = errors.flatten_errors(error.detail)
+            url_codes = serializer.errors.get("url")
+            if url_codes and any(
+                getattr(code, "code", "") == URLError.default_code for code in url_codes
+            ):
+                raise errors.invalid_url(field_errors["url"], field_errors) from None
+            raise errors.invalid_data(field_errors) from None
+        return serializer
+
+
+class WebhookListView(WebhookAPIView):
+    def get(self, request: Request) -> Response:
+        webhooks = Webhook.objects.all()
+        return Response({"webhooks": [webhook_object(w, reveal_secret=False) for w in webhooks]})
+
+    def post(self, request: Request) -> Response:
+        serializer = self.validated(WebhookSerializer(data=request.data))
+        webhook = serializer.save()
+        body = webhook_object(webhook, reveal_secret=True)
+        body["message"] = "Webhook created successfully."
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class WebhookDetailView(WebhookAPIView):
+    def get(self, request: Request, webhook_id: str) -> Response:
+        return Response(webhook_object(self.get_webhook(webhook_id), reveal_secret=False))
+
+    def put(self, request: Request, webhook_id: str) -> Response:
+        webhook = self.get_webhook(webhook_id)
+        serializer = self.validated(WebhookSerializer(webhook, data=request.data, partial=True))
+        webhook = serializer.save()
+        body = webhook_object(webhook, reveal_secret=False)
+        body["message"] = "Webhook updated successfully."
+        return Response(body)
+
+    patch = put
+
+    def delete(self, request: Request, webhook_id: str) -> Response:
+        self.get_webhook(webhook_id).delete()
+        return Response({"message": "Webhook deleted successfully."})
+
+
+class WebhookTestView(WebhookAPIView):
+    def post(self, request: Request, webhook_id: str) -> Response:
+        outcome = send_test(self.get_webhook(webhook_id), request.user)
+        return Response(
+            {
+                "success": outcome.success,
+                "status_code": outcome.status_code,
+                "response_time": outcome.response_time,
+                "message": outcome.message,
+            }
+        )

@@ -1,0 +1,118 @@
+"""System checks of the ``FLUENT_WEBHOOKS`` setting, with stable ids."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from numbers import Real
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error
+from django.utils.module_loading import import_string
+
+from .addresses import parse_networks
+from .conf import DEFAULTS
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    configured = getattr(settings, "FLUENT_WEBHOOKS", {})
+    if not isinstance(configured, dict):
+        return [Error("FLUENT_WEBHOOKS must be a dict.", id="fluent_webhooks.E001")]
+    errors: list[CheckMessage] = [
+        Error(
+            f"FLUENT_WEBHOOKS has an unknown key {key!r}.",
+            hint=f"Known keys: {', '.join(sorted(DEFAULTS))}.",
+            id="fluent_webhooks.E002",
+        )
+        for key in configured
+        if key not in DEFAULTS
+    ]
+    values = {**DEFAULTS, **configured}
+    for check in _CHECKS:
+        errors.extend(check(values))
+    return errors
+
+
+def _check_networks(values: dict[str, Any]) -> list[CheckMessage]:
+    networks = values["ALLOWED_NETWORKS"]
+    if isinstance(networks, str) or not isinstance(networks, list | tuple):
+        return [_error("ALLOWED_NETWORKS must be a list of CIDR strings.", "E003")]
+    try:
+        parse_networks(tuple(str(network) for network in networks))
+    except ValueError as error:
+        return [_error(f"ALLOWED_NETWORKS: {error}", "E003")]
+    return []
+
+
+def _check_positive_numbers(values: dict[str, Any]) -> list[CheckMessage]:
+    keys = ("CONNECT_TIMEOUT", "READ_TIMEOUT", "ATTEMPT_DEADLINE", "RETRY_AFTER_MAX", "STUCK_AFTER")
+    errors = [
+        _error(f"{key} must be a positive number of seconds.", "E004")
+        for key in keys
+        if not _is_number(values[key]) or values[key] <= 0
+    ]
+    if not errors and values["ATTEMPT_DEADLINE"] < values["CONNECT_TIMEOUT"]:
+        errors.append(_error("ATTEMPT_DEADLINE must not be shorter than CONNECT_TIMEOUT.", "E004"))
+    return errors
+
+
+def _check_retry_schedule(values: dict[str, Any]) -> list[CheckMessage]:
+    schedule = values["RETRY_SCHEDULE"]
+    if (
+        not isinstance(schedule, list | tuple)
+        or not schedule
+        or not all(_is_number(seconds) and seconds >= 0 for seconds in schedule)
+    ):
+        return [_error("RETRY_SCHEDULE must be a non-empty list of seconds (>= 0).", "E005")]
+    jitter = values["RETRY_JITTER"]
+    if not _is_number(jitter) or not 0 <= jitter <= 1:
+        return [_error("RETRY_JITTER must be a number from 0 to 1.", "E005")]
+    return []
+
+
+def _check_ca_bundle(values: dict[str, Any]) -> list[CheckMessage]:
+    bundle = values["CA_BUNDLE"]
+    if bundle and not (isinstance(bundle, str) and os.path.isfile(bundle)):
+        return [_error(f"CA_BUNDLE {bundle!r} is not a readable file.", "E006")]
+    return []
+
+
+def _check_importables(values: dict[str, Any]) -> list[CheckMessage]:
+    paths = [values["XPROFILE_BUILDER"], *values["API_AUTHENTICATION_CLASSES"]]
+    errors = []
+    for path in paths:
+        try:
+            import_string(path)
+        except ImportError as error:
+            errors.append(_error(f"Cannot import {path!r}: {error}", "E007"))
+    return errors
+
+
+def _check_counts(values: dict[str, Any]) -> list[CheckMessage]:
+    errors = []
+    if not isinstance(values["RETENTION_DAYS"], int) or values["RETENTION_DAYS"] < 1:
+        errors.append(_error("RETENTION_DAYS must be a whole number of days, at least 1.", "E008"))
+    if not isinstance(values["RESPONSE_BODY_LIMIT"], int) or values["RESPONSE_BODY_LIMIT"] < 0:
+        errors.append(_error("RESPONSE_BODY_LIMIT must be a whole number of bytes.", "E008"))
+    if not isinstance(values["REQUIRE_HTTPS"], bool):
+        errors.append(_error("REQUIRE_HTTPS must be True or False.", "E009"))
+    return errors
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _error(message: str, code: str) -> Error:
+    return Error(message, id=f"fluent_webhooks.{code}")
+
+
+_CHECKS: tuple[Callable[[dict[str, Any]], list[CheckMessage]], ...] = (
+    _check_networks,
+    _check_positive_numbers,
+    _check_retry_schedule,
+    _check_ca_bundle,
+    _check_importables,
+    _check_counts,
+)

@@ -1,0 +1,117 @@
+"""The ``FLUENT_WEBHOOKS`` setting, one typed property per key, read at call time.
+
+Reading ``django.conf.settings`` on every access keeps ``override_settings`` working in tests
+and lets a site change a value without re-importing anything. ``checks.py`` validates the values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from . import __version__
+
+DEFAULTS: dict[str, Any] = {
+    # Webhook URLs must be https:// (the spec's rule); false also admits http:// (demos, tests).
+    "REQUIRE_HTTPS": True,
+    # CIDRs that may receive webhooks although they are not public (loopback, private, ...).
+    "ALLOWED_NETWORKS": [],
+    # A CA bundle file to trust for deliveries; None uses the system's (certifi) bundle.
+    "CA_BUNDLE": None,
+    # Seconds to wait for a TCP/TLS connection, for each read, and for a whole attempt.
+    "CONNECT_TIMEOUT": 5.0,
+    "READ_TIMEOUT": 10.0,
+    "ATTEMPT_DEADLINE": 30.0,
+    # Bytes of a receiver's response body that are read and kept; the rest is discarded.
+    "RESPONSE_BODY_LIMIT": 4096,
+    # Seconds before retry 1, 2, ...; the last repeats. Each wait gets up to +JITTER of itself.
+    "RETRY_SCHEDULE": [10, 60, 300, 1800, 7200, 21600],
+    "RETRY_JITTER": 0.2,
+    # The longest Retry-After (429/503) that is honoured, in seconds.
+    "RETRY_AFTER_MAX": 3600,
+    # Days that delivery records are kept before `prune` removes them.
+    "RETENTION_DAYS": 30,
+    # Seconds after which a delivery handed to the broker but not finished is handed out again.
+    "STUCK_AFTER": 300,
+    # Dotted path of ``callable(user) -> dict | None`` building the payload's ``xprofile``.
+    "XPROFILE_BUILDER": "fluent_webhooks.xprofile.default_xprofile",
+    # Dotted paths of the DRF authentication classes of the API views.
+    "API_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+        "fluent_webhooks.api.authentication.BearerTokenAuthentication",
+    ],
+    "USER_AGENT": f"fluent-webhooks/{__version__}",
+}
+
+
+class WebhookSettings:
+    """Typed, live view of ``settings.FLUENT_WEBHOOKS`` with defaults."""
+
+    def _get(self, key: str) -> Any:
+        configured = getattr(settings, "FLUENT_WEBHOOKS", None) or {}
+        return configured.get(key, DEFAULTS[key])
+
+    @property
+    def require_https(self) -> bool:
+        return bool(self._get("REQUIRE_HTTPS"))
+
+    @property
+    def allowed_networks(self) -> tuple[str, ...]:
+        return tuple(self._get("ALLOWED_NETWORKS"))
+
+    @property
+    def ca_bundle(self) -> str | None:
+        return self._get("CA_BUNDLE") or None
+
+    @property
+    def connect_timeout(self) -> float:
+        return float(self._get("CONNECT_TIMEOUT"))
+
+    @property
+    def read_timeout(self) -> float:
+        return float(self._get("READ_TIMEOUT"))
+
+    @property
+    def attempt_deadline(self) -> float:
+        return float(self._get("ATTEMPT_DEADLINE"))
+
+    @property
+    def response_body_limit(self) -> int:
+        return int(self._get("RESPONSE_BODY_LIMIT"))
+
+    @property
+    def retry_schedule(self) -> tuple[float, ...]:
+        return tuple(float(seconds) for seconds in self._get("RETRY_SCHEDULE"))
+
+    @property
+    def retry_jitter(self) -> float:
+        return float(self._get("RETRY_JITTER"))
+
+    @property
+    def retry_after_max(self) -> float:
+        return float(self._get("RETRY_AFTER_MAX"))
+
+    @property
+    def retention_days(self) -> int:
+        return int(self._get("RETENTION_DAYS"))
+
+    @property
+    def stuck_after(self) -> float:
+        return float(self._get("STUCK_AFTER"))
+
+    @property
+    def xprofile_builder(self) -> str:
+        return str(self._get("XPROFILE_BUILDER"))
+
+    @property
+    def api_authentication_classes(self) -> tuple[str, ...]:
+        return tuple(self._get("API_AUTHENTICATION_CLASSES"))
+
+    @property
+    def user_agent(self) -> str:
+        return str(self._get("USER_AGENT"))
+
+
+conf = WebhookSettings()

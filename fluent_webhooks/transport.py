@@ -1,0 +1,251 @@
+"""The HTTP sender: one pooled session per process, timeouts, capped reads, address guard.
+
+Every new connection resolves the host, refuses it if any address it resolves to is not
+public (unless inside ``ALLOWED_NETWORKS``), and then connects to those very addresses, so
+a DNS answer that changes between check and connect cannot reach an internal host. TLS still
+verifies the certificate against the host name. Redirects are never followed; environment
+proxies and cookies are ignored so nothing leaks from one webhook to another.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import ipaddress
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family
+
+from .addresses import forbidden_reason
+from .conf import conf
+from .exceptions import DestinationBlocked
+
+
+class FailureKind(StrEnum):
+    BLOCKED = "blocked"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    TLS = "tls"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    """What came of one POST: a status code, or the failure that prevented one."""
+
+    status_code: int | None
+    duration_ms: int
+    body_excerpt: str = ""
+    retry_after: float | None = None
+    location: str | None = None
+    failure: FailureKind | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.failure is None and self.status_code is not None and 200 <= self.status_code < 300
+        )
+
+
+class _GuardedConnectionMixin:
+    """Resolve, check every address, then connect only to the addresses checked."""
+
+    host: str
+    _dns_host: str
+    port: int
+    timeout: Any
+    socket_options: Any
+
+    def _new_conn(self) -> socket.socket:
+        host = self._dns_host.strip("[]")
+        try:
+            candidates = socket.getaddrinfo(
+                host, self.port, allowed_gai_family(), socket.SOCK_STREAM
+            )
+        except socket.gaierror as error:
+            raise NameResolutionError(self.host, self, error) from error  # type: ignore[arg-type]
+        allowed = conf.allowed_networks
+        for *_, sockaddr in candidates:
+            reason = forbidden_reason(ipaddress.ip_address(sockaddr[0]), allowed)
+            if reason is not None:
+                raise DestinationBlocked(f"{self.host} resolves to {reason}.")
+        last_error: Exception | None = None
+        for family, socktype, proto, _, sockaddr in candidates:
+            sock = socket.socket(family, socktype, proto)
+            try:
+                for option in self.socket_options or ():
+                    sock.setsockopt(*option)
+                if isinstance(self.timeout, int | float):
+                    sock.settimeout(self.timeout)
+                sock.connect(sockaddr)
+                return sock
+            except TimeoutError as error:
+                sock.close()
+                last_error = ConnectTimeoutError(
+                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+                )
+                last_error.__cause__ = error
+            except OSError as error:
+                sock.close()
+                last_error = NewConnectionError(
+                    self,  # type: ignore[arg-type]
+                    f"Failed to establish a new connection: {error}",
+                )
+        assert last_error is not None
+        raise last_error
+
+
+class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
+
+
+class _GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    """A requests adapter whose connections go through the address guard."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _GuardedHTTPConnectionPool,
+            "https": _GuardedHTTPSConnectionPool,
+        }
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxies or .netrc from the environment
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    adapter = GuardedAdapter(pool_connections=64, pool_maxsize=16, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+_local = threading.local()
+
+
+def get_session() -> requests.Session:
+    """The calling thread's pooled session; a forked worker process starts a fresh one."""
+    session: requests.Session | None = getattr(_local, "session", None)
+    if session is None or getattr(_local, "pid", None) != os.getpid():
+        session = new_session()
+        _local.session, _local.pid = session, os.getpid()
+    return session
+
+
+class _DeadlineExceeded(Exception):
+    pass
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
+    """POST ``body`` to ``url`` once, within the configured timeouts; never raises for I/O."""
+    started = time.monotonic()
+    deadline = started + conf.attempt_deadline
+
+    def elapsed_ms() -> int:
+        return round((time.monotonic() - started) * 1000)
+
+    def failed(kind: FailureKind, error: str) -> HttpResult:
+        return HttpResult(status_code=None, duration_ms=elapsed_ms(), failure=kind, error=error)
+
+    try:
+        with get_session().post(
+            url,
+            data=body,
+            headers=headers,
+            timeout=(conf.connect_timeout, conf.read_timeout),
+            allow_redirects=False,
+            stream=True,
+            verify=conf.ca_bundle or True,
+        ) as response:
+            excerpt = _read_capped(response, conf.response_body_limit, deadline)
+            return HttpResult(
+                status_code=response.status_code,
+                duration_ms=elapsed_ms(),
+                body_excerpt=excerpt,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                location=response.headers.get("Location"),
+            )
+    except DestinationBlocked as error:
+        return failed(FailureKind.BLOCKED, str(error))
+    except _DeadlineExceeded:
+        return failed(
+            FailureKind.TIMEOUT, f"No complete answer within {conf.attempt_deadline:g} s."
+        )
+    except requests.exceptions.SSLError as error:
+        return failed(FailureKind.TLS, f"TLS error: {_innermost(error)}")
+    except requests.exceptions.ConnectTimeout:
+        return failed(
+            FailureKind.TIMEOUT, f"Connection timed out after {conf.connect_timeout:g} s."
+        )
+    except requests.exceptions.ReadTimeout:
+        return failed(FailureKind.TIMEOUT, f"No answer within {conf.read_timeout:g} s.")
+    except requests.exceptions.ConnectionError as error:
+        return failed(FailureKind.CONNECTION, f"Connection failed: {_innermost(error)}")
+    except requests.exceptions.RequestException as error:
+        return failed(FailureKind.INVALID, f"Request failed: {_innermost(error)}")
+
+
+def _read_capped(response: requests.Response, limit: int, deadline: float) -> str:
+    """Read at most ``limit`` bytes of the body, giving up at ``deadline``."""
+    received = bytearray()
+    for chunk in response.iter_content(chunk_size=min(limit, 16384) or 1):
+        received += chunk
+        if len(received) >= limit:
+            break
+        if time.monotonic() > deadline:
+            raise _DeadlineExceeded
+    if time.monotonic() > deadline:
+        raise _DeadlineExceeded
+    return bytes(received[:limit]).decode("utf-8", errors="replace")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+def _innermost(error: BaseException) -> str:
+    """The most specific message in an exception chain, without urllib3's object reprs."""
+    while error.__cause__ is not None or (error.args and isinstance(error.args[0], BaseException)):
+        error = error.__cause__ or error.args[0]
+    reason = getattr(error, "reason", None)
+    if isinstance(reason, BaseException):
+        return _innermost(reason)
+    message = str(error)
+    # urllib3 prefixes "<connection object at 0x...>: "; keep what follows.
+    return message.split(">: ", 1)[-1]

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+
+from fluent_webhooks.checks import check_settings
+
+
+def ids(settings_value, settings) -> list[str]:
+    settings.FLUENT_WEBHOOKS = settings_value
+    return [message.id for message in check_settings()]
+
+
+def test_defaults_pass(settings):
+    assert ids({}, settings) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("not a dict", "fluent_webhooks.E001"),
+        ({"NO_SUCH_KEY": 1}, "fluent_webhooks.E002"),
+        ({"ALLOWED_NETWORKS": ["10.0.0.0/33"]}, "fluent_webhooks.E003"),
+        ({"ALLOWED_NETWORKS": "10.0.0.0/8"}, "fluent_webhooks.E003"),
+        ({"CONNECT_TIMEOUT": 0}, "fluent_webhooks.E004"),
+        ({"READ_TIMEOUT": "10"}, "fluent_webhooks.E004"),
+        ({"ATTEMPT_DEADLINE": 1, "CONNECT_TIMEOUT": 5}, "fluent_webhooks.E004"),
+        ({"RETRY_SCHEDULE": []}, "fluent_webhooks.E005"),
+        ({"RETRY_SCHEDULE": [10, -1]}, "fluent_webhooks.E005"),
+        ({"RETRY_JITTER": 2}, "fluent_webhooks.E005"),
+        ({"CA_BUNDLE": "/no/such/ca.pem"}, "fluent_webhooks.E006"),
+        ({"XPROFILE_BUILDER": "no.such.builder"}, "fluent_webhooks.E007"),
+        ({"API_AUTHENTICATION_CLASSES": ["no.such.Auth"]}, "fluent_webhooks.E007"),
+        ({"RETENTION_DAYS": 0}, "fluent_webhooks.E008"),
+        ({"REQUIRE_HTTPS": "yes"}, "fluent_webhooks.E009"),
+    ],
+)
+def test_misconfiguration_is_reported_with_its_id(settings, value, expected):
+    assert ids(value, settings) == [expected]
+
+
+def test_checks_run_through_manage_py_check(settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.FLUENT_WEBHOOKS = {"RETENTION_DAYS": 0}
+    with pytest.raises(SystemCheckError, match=r"fluent_webhooks\.E008"):
+        call_command("check")

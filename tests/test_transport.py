@@ -1,0 +1,132 @@
+"""The HTTP sender: unit tests of the HTTP layer with ``responses``, the address guard for real."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+import requests
+import responses
+
+from fluent_webhooks import transport
+from fluent_webhooks.transport import FailureKind, parse_retry_after
+
+URL = "https://hooks.example.com/hook"
+
+
+@responses.activate
+def test_success_with_the_given_body_and_headers():
+    responses.post(URL, status=204)
+    result = transport.post(URL, b'{"a":1}', {"X-Test": "1"})
+    assert result.ok
+    assert result.status_code == 204
+    assert result.failure is None
+    (call,) = responses.calls
+    assert call.request.body == b'{"a":1}'
+    assert call.request.headers["X-Test"] == "1"
+
+
+@responses.activate
+def test_response_body_is_read_only_up_to_the_limit(settings):
+    settings.FLUENT_WEBHOOKS = {"RESPONSE_BODY_LIMIT": 10}
+    responses.post(URL, status=500, body=b"x" * 100_000)
+    result = transport.post(URL, b"{}", {})
+    assert not result.ok
+    assert result.body_excerpt == "x" * 10
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (requests.exceptions.ConnectTimeout(), FailureKind.TIMEOUT),
+        (requests.exceptions.ReadTimeout(), FailureKind.TIMEOUT),
+        (requests.exceptions.ConnectionError("refused"), FailureKind.CONNECTION),
+        (requests.exceptions.SSLError("bad cert"), FailureKind.TLS),
+    ],
+)
+def test_failures_are_classified_not_raised(error, kind):
+    responses.post(URL, body=error)
+    result = transport.post(URL, b"{}", {})
+    assert result.failure is kind
+    assert result.status_code is None
+    assert not result.ok
+    assert result.error
+
+
+@responses.activate
+def test_retry_after_is_read():
+    responses.post(URL, status=429, headers={"Retry-After": "120"})
+    assert transport.post(URL, b"{}", {}).retry_after == 120.0
+
+
+def test_retry_after_as_http_date():
+    later = datetime.now(UTC) + timedelta(seconds=90)
+    seconds = parse_retry_after(format_datetime(later, usegmt=True))
+    assert seconds is not None
+    assert 80 <= seconds <= 90
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+def test_one_session_per_thread_and_process():
+    assert transport.get_session() is transport.get_session()
+    session = transport.get_session()
+    assert session.trust_env is False
+
+
+class FakeResolver:
+    """getaddrinfo answering with chosen addresses and counting calls."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self.answers = list(answers)
+        self.calls = 0
+
+    def __call__(self, host, port, family=0, type=0, proto=0, flags=0):
+        addresses = self.answers[min(self.calls, len(self.answers) - 1)]
+        self.calls += 1
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses]
+
+
+def test_every_resolved_address_is_checked(monkeypatch, settings, receiver):
+    settings.FLUENT_WEBHOOKS = {"ALLOWED_NETWORKS": ["127.0.0.0/8"]}
+    monkeypatch.setattr(transport.socket, "getaddrinfo", FakeResolver(["127.0.0.1", "10.0.0.7"]))
+    result = transport.post(f"http://hooks.test:{receiver.port}/x", b"{}", {})
+    assert result.failure is FailureKind.BLOCKED
+    assert "10.0.0.7 is a private address" in result.error
+    assert receiver.requests == []
+
+
+def test_connects_to_the_address_it_checked(monkeypatch, settings, receiver):
+    """A second DNS answer (rebinding to a private address) is never asked for."""
+    settings.FLUENT_WEBHOOKS = {"ALLOWED_NETWORKS": ["127.0.0.0/8"]}
+    resolver = FakeResolver(["127.0.0.1"], ["10.0.0.7"])
+    monkeypatch.setattr(transport.socket, "getaddrinfo", resolver)
+    result = transport.post(f"http://rebind.test:{receiver.port}/x", b"{}", {})
+    assert result.ok, result
+    assert resolver.calls == 1
+    (request,) = receiver.requests
+    assert request.headers["Host"] == f"rebind.test:{receiver.port}"
+
+
+def test_loopback_is_blocked_by_default(receiver):
+    result = transport.post(receiver.url(), b"{}", {})
+    assert result.failure is FailureKind.BLOCKED
+    assert receiver.requests == []
+
+
+def test_environment_proxies_are_ignored(monkeypatch, settings, receiver):
+    settings.FLUENT_WEBHOOKS = {"ALLOWED_NETWORKS": ["127.0.0.0/8"]}
+    monkeypatch.setenv("HTTP_PROXY", "http://10.9.9.9:3128")
+    assert transport.post(receiver.url(), b"{}", {}).ok
+
+
+def test_slow_receiver_times_out(settings, receiver):
+    from tests.receiver import Reply
+
+    settings.FLUENT_WEBHOOKS = {"ALLOWED_NETWORKS": ["127.0.0.0/8"], "READ_TIMEOUT": 0.2}
+    receiver.reply = Reply(delay=1.0)
+    result = transport.post(receiver.url(), b"{}", {})
+    assert result.failure is FailureKind.TIMEOUT
