@@ -81,9 +81,30 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for folder in ("queue", "processed"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
+# At-least-once delivery: a task is acknowledged only once it has finished, a task whose
+# worker died is put back on the queue, and a worker holds one message per process at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # Hands out what the database says is owed: due retries, and anything a broker outage
+    # or a dead worker left behind.
+    "fluent-webhooks-sweep": {
+        "task": "fluent_webhooks.sweep",
+        "schedule": env.float("WEBHOOKS_SWEEP_INTERVAL", default=10.0),
+    },
+    "fluent-webhooks-prune": {"task": "fluent_webhooks.prune", "schedule": 6 * 3600.0},
+}
 
 FLUENT_WEBHOOKS = {
     "REQUIRE_HTTPS": env.bool("WEBHOOKS_REQUIRE_HTTPS", default=True),
     "ALLOWED_NETWORKS": env.list("WEBHOOKS_ALLOWED_NETWORKS", default=[]),
     "CA_BUNDLE": env.str("WEBHOOKS_CA_BUNDLE", default="") or None,
+    "RETRY_SCHEDULE": [
+        float(seconds)
+        for seconds in env.list(
+            "WEBHOOKS_RETRY_SCHEDULE", default=["10", "60", "300", "1800", "7200", "21600"]
+        )
+    ],
 }

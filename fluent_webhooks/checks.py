@@ -52,8 +52,15 @@ def _check_positive_numbers(values: dict[str, Any]) -> list[CheckMessage]:
         for key in keys
         if not _is_number(values[key]) or values[key] <= 0
     ]
-    if not errors and values["ATTEMPT_DEADLINE"] < values["CONNECT_TIMEOUT"]:
+    if errors:
+        return errors
+    if values["ATTEMPT_DEADLINE"] < values["CONNECT_TIMEOUT"]:
         errors.append(_error("ATTEMPT_DEADLINE must not be shorter than CONNECT_TIMEOUT.", "E004"))
+    if values["STUCK_AFTER"] <= values["ATTEMPT_DEADLINE"] + values["CONNECT_TIMEOUT"]:
+        # Otherwise a delivery still being sent would be handed out a second time.
+        errors.append(
+            _error("STUCK_AFTER must exceed ATTEMPT_DEADLINE plus CONNECT_TIMEOUT.", "E004")
+        )
     return errors
 
 

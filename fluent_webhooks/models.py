@@ -1,19 +1,21 @@
-"""The ``Webhook`` model: a configured endpoint that receives event notifications."""
+"""The app's records: webhooks, the event outbox, deliveries and their attempts."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .destinations import validate_webhook_url
 from .events import ALL_EVENTS, registry
 from .exceptions import InvalidHeaders, InvalidWebhookURL
 from .headers import validate_custom_headers
-from .querysets import WebhookQuerySet
+from .querysets import DeliveryQuerySet, EventQuerySet, WebhookQuerySet
 from .secret_keys import generate_secret
 
 MAX_RETRY_COUNT = 10
@@ -75,3 +77,100 @@ class Webhook(models.Model):
             errors["events"] = f"Unknown events: {', '.join(map(str, unknown))}."
         if errors:
             raise ValidationError(errors)
+
+
+class Event(models.Model):
+    """An event in the outbox, written in the transaction of the change that caused it.
+
+    ``body`` is the exact JSON every subscribed webhook receives, built once at emit time.
+    """
+
+    name = models.CharField(_("event"), max_length=100)
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # When it was last handed to the broker; None when that hand-off failed.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # When its deliveries were created; None while the fan-out is still owed.
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="fluent_event_owed_idx",
+                condition=models.Q(fanned_out_at__isnull=True),
+            ),
+            models.Index(fields=["created_at"], name="fluent_event_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk}"
+
+
+class Delivery(models.Model):
+    """One event owed to one webhook; its id is the ``X-Fluent-Delivery`` header."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempt_count = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    # When it was last handed to the broker (for the due time it has now); None: not handed.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # While sending, the time after which a worker that claimed it is presumed dead.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "webhook"], name="fluent_delivery_once"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="fluent_delivery_due_idx"),
+            models.Index(fields=["webhook", "-created_at"], name="fluent_delivery_webhook_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.pk)
+
+
+class Attempt(models.Model):
+    """One HTTP request of a delivery and what came of it."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField(_("attempt"))
+    manual = models.BooleanField(_("manual"), default=False)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    succeeded = models.BooleanField(_("succeeded"), default=False)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+    response_excerpt = models.TextField(_("response excerpt"), blank=True, default="")
+    request_headers = models.JSONField(_("request headers"), default=dict)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["started_at"], name="fluent_attempt_started_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} #{self.number}"

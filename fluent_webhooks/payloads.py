@@ -26,11 +26,11 @@ def build_payload(
     }
 
 
-def encode_payload(payload: Mapping[str, Any]) -> bytes:
-    """The exact body bytes that are signed and sent."""
+def serialize_payload(payload: Mapping[str, Any]) -> str:
+    """The body as text, stored once and sent as UTF-8 to every webhook."""
     text = jsjson.stringify(payload)
-    # A lone surrogate cannot be UTF-8; JSON.stringify would escape it, we replace it.
-    return text.encode("utf-8", errors="replace")
+    # A lone surrogate cannot be UTF-8 (nor stored); JSON.stringify would escape it, we replace it.
+    return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
 def to_json_data(value: Any) -> Any:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from rest_framework.test import APIClient
 
 from fluent_webhooks.models import Webhook
 from tests.receiver import Receiver
+from tests.services import CeleryWorker, RedisServer
 
 API = "/wp-json/fluent-community/v2/admin/webhooks"
 PASSWORD = "correct horse battery staple"
@@ -89,3 +92,86 @@ def webhook(db) -> Webhook:
         url="https://hooks.example.com/services/T000/B000",
         events=["feed.created", "comment.created"],
     )
+
+
+# --- Integration with the real services: Redis, PostgreSQL, a Celery worker process ---
+
+REQUIRE_SERVICES = os.environ.get("FLUENT_WEBHOOKS_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Outside CI, a machine without the services skips; in CI, their absence is a failure."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (FLUENT_WEBHOOKS_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def use_broker(app, url: str) -> None:
+    """Point the test process's Celery app at ``url``, dropping pooled connections."""
+    app.conf.broker_url = url
+    app._after_fork()  # Celery's own reset of the connection and producer pools
+
+
+@pytest.fixture(scope="session")
+def worker_settings(ca_bundle) -> dict:
+    """The app settings of the worker process and of the test process alike."""
+    return {
+        "REQUIRE_HTTPS": False,
+        "ALLOWED_NETWORKS": ["127.0.0.0/8"],
+        "CA_BUNDLE": str(ca_bundle),
+        "CONNECT_TIMEOUT": 1,
+        "READ_TIMEOUT": 1,
+        "ATTEMPT_DEADLINE": 3,
+        "RETRY_SCHEDULE": [0.3],
+        "RETRY_JITTER": 0,
+        "STUCK_AFTER": 5,
+    }
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory) -> Iterator[RedisServer]:
+    if not RedisServer.available():
+        skip_or_fail("redis-server is not installed")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    django_db_setup, django_db_blocker, broker, worker_settings, tmp_path_factory
+) -> Iterator[CeleryWorker]:
+    """A real worker process on the real broker and the test database."""
+    from django.db import connection
+
+    database = connection.settings_dict
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        skip_or_fail("delivery through a Celery worker needs PostgreSQL: set DATABASE_URL")
+    database_url = (
+        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    from example_project.celery import app
+
+    use_broker(app, broker.url)
+    worker = CeleryWorker(
+        {
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": database_url,
+            "FLUENT_WEBHOOKS_TEST_BROKER": broker.url,
+            "FLUENT_WEBHOOKS_TEST_SETTINGS": json.dumps(worker_settings),
+        },
+        tmp_path_factory.mktemp("worker") / "worker.log",
+    )
+    worker.start()
+    yield worker
+    worker.stop()
+    use_broker(app, "memory://")
+
+
+@pytest.fixture
+def live(celery_worker, transactional_db, settings, worker_settings) -> CeleryWorker:
+    """For tests that deliver through the worker: committed data, the worker's settings."""
+    settings.FLUENT_WEBHOOKS = worker_settings
+    return celery_worker

@@ -24,6 +24,7 @@ def test_defaults_pass(settings):
         ({"CONNECT_TIMEOUT": 0}, "fluent_webhooks.E004"),
         ({"READ_TIMEOUT": "10"}, "fluent_webhooks.E004"),
         ({"ATTEMPT_DEADLINE": 1, "CONNECT_TIMEOUT": 5}, "fluent_webhooks.E004"),
+        ({"STUCK_AFTER": 30, "ATTEMPT_DEADLINE": 30}, "fluent_webhooks.E004"),
         ({"RETRY_SCHEDULE": []}, "fluent_webhooks.E005"),
         ({"RETRY_SCHEDULE": [10, -1]}, "fluent_webhooks.E005"),
         ({"RETRY_JITTER": 2}, "fluent_webhooks.E005"),

@@ -1,0 +1,207 @@
+"""Events reach webhooks through the real broker, a real Celery worker and real receivers."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+from django.db import transaction
+
+from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
+from fluent_webhooks.outbox import send_event
+from fluent_webhooks.signing import verify
+from fluent_webhooks.tasks import sweep
+from tests.receiver import Reply
+from tests.services import wait_until
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def hook(url: str, events: list[str], **fields) -> Webhook:
+    return Webhook.objects.create(name=url, url=url, events=events, **fields)
+
+
+def emit(name: str, data: dict | None = None, user=None) -> Event:
+    with transaction.atomic():
+        return send_event(name, data or {"id": 1}, user=user)
+
+
+def settle(delivery_count: int, timeout: float = 20) -> list[Delivery]:
+    """Wait until ``delivery_count`` deliveries exist and none is still owed."""
+
+    def done() -> bool:
+        deliveries = Delivery.objects.all()
+        return len(deliveries) >= delivery_count and all(
+            d.status not in (Delivery.Status.PENDING, Delivery.Status.SENDING) for d in deliveries
+        )
+
+    wait_until(done, timeout, f"{delivery_count} deliveries to finish")
+    return list(Delivery.objects.all())
+
+
+def test_each_event_reaches_exactly_its_subscribed_active_webhooks(live, receiver, admin_user):
+    feed = hook(receiver.url("/feed"), ["feed.created"])
+    everything = hook(receiver.url("/all"), ["*"])
+    hook(receiver.url("/comments"), ["comment.created"])
+    hook(receiver.url("/inactive"), ["feed.created"], status="inactive")
+
+    emit("feed.created", {"id": 123, "title": "Welcome!"}, user=admin_user)
+    emit("space.created", {"id": 7})
+    requests = receiver.wait_for(3)
+    settle(3)
+    time.sleep(0.5)  # anything wrongly sent would arrive by now
+
+    received = sorted((r.path, json.loads(r.body)["event"]) for r in receiver.requests)
+    assert received == [
+        ("/all", "feed.created"),
+        ("/all", "space.created"),
+        ("/feed", "feed.created"),
+    ]
+    for request in requests:
+        secret = feed.secret if request.path == "/feed" else everything.secret
+        assert verify(request.body, request.headers["X-Fluent-Signature"], secret)
+        assert request.headers["X-Fluent-Delivery"]
+        assert request.headers["X-Fluent-Event"] == json.loads(request.body)["event"]
+    feed_payload = json.loads(next(r.body for r in requests if r.path == "/feed"))
+    assert list(feed_payload) == ["event", "timestamp", "data", "xprofile"]
+    assert feed_payload["data"] == {"id": 123, "title": "Welcome!"}
+    assert feed_payload["xprofile"]["user_id"] == admin_user.pk
+    feed.refresh_from_db()
+    assert feed.last_triggered_at is not None
+    assert feed.last_error is None
+
+
+def test_rolled_back_transaction_delivers_nothing(live, receiver):
+    hook(receiver.url(), ["feed.created"])
+
+    def change_that_fails() -> None:
+        with transaction.atomic():
+            send_event("feed.created", {"id": 1})
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        change_that_fails()
+    emit("feed.created", {"id": 2})
+    receiver.wait_for(1)
+    time.sleep(0.5)
+    assert [json.loads(r.body)["data"]["id"] for r in receiver.requests] == [2]
+    assert Event.objects.count() == 1
+
+
+def test_server_error_is_tried_one_plus_retry_count_times(live, receiver):
+    receiver.reply = Reply(status=500, body=b"boom")
+    webhook = hook(receiver.url(), ["feed.created"], retry_count=2)
+    emit("feed.created")
+    (delivery,) = settle(1)
+    requests = receiver.wait_for(3)
+    time.sleep(0.8)  # longer than a retry step: a fourth attempt would show
+    assert len(receiver.requests) == 3
+    assert len({r.headers["X-Fluent-Delivery"] for r in requests}) == 1  # stable across retries
+    assert str(delivery.pk) == requests[0].headers["X-Fluent-Delivery"]
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.attempt_count == 3
+    attempts = Attempt.objects.filter(delivery=delivery).order_by("number")
+    assert [(a.number, a.status_code, a.succeeded) for a in attempts] == [
+        (1, 500, False),
+        (2, 500, False),
+        (3, 500, False),
+    ]
+    assert attempts[0].response_excerpt == "boom"
+    webhook.refresh_from_db()
+    assert webhook.last_error == "HTTP 500: boom"
+    assert webhook.last_triggered_at is None
+
+
+def test_a_retry_that_succeeds_clears_last_error(live, receiver):
+    replies = iter([Reply(status=503), Reply(status=200)])
+    receiver.respond = lambda request: next(replies)
+    webhook = hook(receiver.url(), ["feed.created"], retry_count=3)
+    emit("feed.created")
+    (delivery,) = settle(1)
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    assert delivery.attempt_count == 2
+    webhook.refresh_from_db()
+    assert webhook.last_error is None
+    assert webhook.last_triggered_at is not None
+
+
+def test_timeouts_are_retried(live, receiver):
+    receiver.reply = Reply(delay=2.0)  # READ_TIMEOUT is 1 s in these tests
+    hook(receiver.url(), ["feed.created"], retry_count=1)
+    emit("feed.created")
+    (delivery,) = settle(1, timeout=30)
+    errors = list(delivery.attempts.order_by("number").values_list("error", flat=True))
+    assert errors == ["No answer within 1 s."] * 2
+    assert len(receiver.requests) == 2
+
+
+def test_refused_connections_are_retried(live):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    hook(f"http://127.0.0.1:{port}/hook", ["feed.created"], retry_count=1)
+    emit("feed.created")
+    (delivery,) = settle(1)
+    assert delivery.attempt_count == 2
+    assert all(
+        e.startswith("Connection failed") for e in delivery.attempts.values_list("error", flat=True)
+    )
+
+
+def test_gone_stops_retrying_and_deactivates_the_webhook(live, receiver):
+    receiver.reply = Reply(status=410)
+    webhook = hook(receiver.url(), ["feed.created"], retry_count=3)
+    emit("feed.created")
+    (delivery,) = settle(1)
+    time.sleep(0.8)
+    assert len(receiver.requests) == 1
+    assert delivery.status == Delivery.Status.FAILED
+    webhook.refresh_from_db()
+    assert webhook.status == "inactive"
+    assert "410" in webhook.last_error
+    assert "deactivated" in webhook.last_error
+    emit("feed.created")
+    time.sleep(0.8)
+    assert len(receiver.requests) == 1  # inactive now: nothing more
+
+
+def test_redirects_are_not_followed(live, receiver):
+    receiver.respond = lambda request: (
+        Reply(status=302, headers={"Location": receiver.url("/elsewhere")})
+        if request.path == "/hook"
+        else Reply()
+    )
+    hook(receiver.url(), ["feed.created"], retry_count=0)
+    emit("feed.created")
+    (delivery,) = settle(1)
+    assert delivery.status == Delivery.Status.FAILED
+    assert [r.path for r in receiver.requests] == ["/hook"]
+    assert "redirects are not followed" in delivery.last_error
+
+
+def test_https_delivery_trusts_the_configured_ca(live, https_receiver):
+    hook(https_receiver.url(host="localhost"), ["feed.created"])
+    emit("feed.created")
+    (delivery,) = settle(1)
+    assert delivery.status == Delivery.Status.SUCCEEDED, delivery.last_error
+    assert len(https_receiver.requests) == 1
+
+
+def test_event_emitted_while_the_broker_is_down_arrives_through_the_sweeper(live, broker, receiver):
+    hook(receiver.url(), ["feed.created"])
+    broker.stop()
+    try:
+        started = time.monotonic()
+        event = emit("feed.created", {"id": 42})
+        assert time.monotonic() - started < 5  # the request is not held up by the outage
+        event.refresh_from_db()
+        assert event.enqueued_at is None  # the hand-off failed and says so
+    finally:
+        broker.start()
+    assert sweep()["events"] == 1
+    (request,) = receiver.wait_for(1, timeout=30)
+    assert json.loads(request.body)["data"] == {"id": 42}
+    (delivery,) = settle(1)
+    assert delivery.status == Delivery.Status.SUCCEEDED

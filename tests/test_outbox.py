@@ -1,0 +1,132 @@
+"""Emitting events and mapping signals to them (no worker: the outbox side only)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.models.signals import post_save
+from django.dispatch import Signal
+from django.test.utils import CaptureQueriesContext
+
+from fluent_webhooks.bindings import bindings
+from fluent_webhooks.events import registry
+from fluent_webhooks.exceptions import ConfigurationError, UnknownEvent
+from fluent_webhooks.models import Event
+from fluent_webhooks.outbox import send_event
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clean_registries():
+    yield
+    bindings.reset()
+    registry.reset()
+
+
+def payload(event: Event) -> dict:
+    return json.loads(event.body)
+
+
+def test_emitting_costs_one_insert_and_one_hand_off(django_capture_on_commit_callbacks, webhook):
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks() as callbacks,
+    ):
+        send_event("feed.created", {"id": 1})
+    assert len(queries) == 1
+    assert queries[0]["sql"].startswith("INSERT")
+    assert len(callbacks) == 1
+
+
+def test_payload_structure(admin_user):
+    event = send_event("feed.created", {"id": 123, "title": "Hi"}, user=admin_user)
+    body = payload(event)
+    assert list(body) == ["event", "timestamp", "data", "xprofile"]
+    assert body["event"] == "feed.created"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["timestamp"])
+    assert body["data"] == {"id": 123, "title": "Hi"}
+    assert set(body["xprofile"]) == {
+        "user_id",
+        "total_points",
+        "is_verified",
+        "status",
+        "display_name",
+        "username",
+        "avatar",
+        "created_at",
+        "short_description",
+        "meta",
+        "badge",
+    }
+    assert body["xprofile"]["username"] == "admin"
+
+
+def test_xprofile_is_null_without_a_user():
+    assert payload(send_event("feed.created", {"id": 1}))["xprofile"] is None
+
+
+def test_xprofile_builder_is_pluggable(settings, admin_user):
+    settings.FLUENT_WEBHOOKS = {"XPROFILE_BUILDER": "tests.test_outbox.custom_xprofile"}
+    assert payload(send_event("feed.created", {}, user=admin_user))["xprofile"] == {"who": "admin"}
+
+
+def custom_xprofile(user) -> dict:
+    return {"who": user.username}
+
+
+def test_unknown_event_is_refused():
+    with pytest.raises(UnknownEvent):
+        send_event("feed.exploded", {})
+    assert not Event.objects.exists()
+
+
+def test_host_events_can_be_registered():
+    registry.register("badge.awarded", "user", "A user is awarded a badge")
+    assert payload(send_event("badge.awarded", {"badge": "gold"}))["event"] == "badge.awarded"
+
+
+def test_data_that_is_not_json_is_refused_at_emit_time():
+    with pytest.raises(TypeError, match="convert it"):
+        send_event("feed.created", {"when": object()})
+
+
+def test_model_signal_binding_with_condition_data_and_user(admin_user):
+    bindings.bind(
+        post_save,
+        "space.created",
+        sender=Group,
+        when=lambda instance, created, **kwargs: created,
+        data=lambda instance, **kwargs: {"id": instance.pk, "title": instance.name},
+        user=lambda instance, **kwargs: admin_user,
+    )
+    group = Group.objects.create(name="Django Devs")
+    group.name = "Renamed"
+    group.save()  # not created: the condition refuses it
+    (event,) = Event.objects.all()
+    assert payload(event)["data"] == {"id": group.pk, "title": "Django Devs"}
+    assert payload(event)["xprofile"]["user_id"] == admin_user.pk
+
+
+def test_custom_signal_binding():
+    feed_pinned = Signal()
+    bindings.bind(feed_pinned, "feed.pinned", data=lambda feed_id, **kwargs: {"id": feed_id})
+    feed_pinned.send(sender=None, feed_id=9)
+    assert payload(Event.objects.get())["data"] == {"id": 9}
+
+
+def test_binding_an_unknown_event_fails_loudly():
+    with pytest.raises(ConfigurationError):
+        bindings.bind(Signal(), "feed.exploded", data=lambda **kwargs: {})
+
+
+def test_reset_disconnects():
+    signal = Signal()
+    bindings.bind(signal, "feed.pinned", data=lambda **kwargs: {})
+    bindings.reset()
+    signal.send(sender=None)
+    assert not Event.objects.exists()

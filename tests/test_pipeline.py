@@ -1,0 +1,130 @@
+"""The pipeline's decisions, driven directly: claiming, retry timing, the sweeper, pruning."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import responses
+from django.utils import timezone
+
+from fluent_webhooks.delivery import claim, deliver, redact
+from fluent_webhooks.fanout import fan_out
+from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
+from fluent_webhooks.outbox import send_event
+from fluent_webhooks.retries import retry_delay
+from fluent_webhooks.sweeper import collect_owed, prune
+from fluent_webhooks.transport import HttpResult
+
+pytestmark = pytest.mark.django_db
+
+URL = "https://hooks.example.com/hook"
+
+
+def make_delivery(webhook: Webhook, **fields) -> Delivery:
+    event = Event.objects.create(
+        name="feed.created", body='{"event":"feed.created"}', fanned_out_at=timezone.now()
+    )
+    return Delivery.objects.create(event=event, webhook=webhook, **fields)
+
+
+def test_fan_out_creates_one_delivery_per_subscribed_active_webhook_once(webhook):
+    Webhook.objects.create(name="all", url=URL, events=["*"])
+    Webhook.objects.create(name="off", url=URL, events=["*"], status="inactive")
+    Webhook.objects.create(name="other", url=URL, events=["comment.created"])
+    event = send_event("feed.created", {"id": 1})
+    assert len(fan_out(event.pk)) == 2
+    assert fan_out(event.pk) == []  # a redelivered fan-out creates nothing
+    assert sorted(Delivery.objects.values_list("webhook__name", flat=True)) == [
+        "Slack Notifications",
+        "all",
+    ]
+
+
+def test_claim_takes_a_due_delivery_once(webhook):
+    delivery = make_delivery(webhook)
+    assert claim(delivery.pk) is not None
+    assert claim(delivery.pk) is None  # a second worker gets nothing
+    assert Delivery.objects.get(pk=delivery.pk).status == "sending"
+
+
+def test_claim_waits_for_the_due_time(webhook):
+    delivery = make_delivery(webhook, next_attempt_at=timezone.now() + timedelta(minutes=5))
+    assert claim(delivery.pk) is None
+
+
+def test_a_dead_workers_claim_expires(webhook):
+    delivery = make_delivery(
+        webhook, status="sending", locked_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert claim(delivery.pk) is not None
+
+
+@responses.activate
+def test_deliver_records_the_attempt_and_schedules_a_retry(webhook):
+    responses.post(webhook.url, status=503, headers={"Retry-After": "120"}, body="busy")
+    delivery = make_delivery(webhook)
+    outcome = deliver(delivery.pk)
+    assert outcome.status == "pending"
+    wait = (outcome.next_attempt_at - timezone.now()).total_seconds()
+    assert 110 < wait <= 120  # Retry-After outranks the 10 s first step
+    attempt = Attempt.objects.get(delivery=delivery)
+    assert (attempt.number, attempt.status_code, attempt.response_excerpt) == (1, 503, "busy")
+    assert attempt.request_headers["X-Fluent-Delivery"] == str(delivery.pk)
+
+
+def test_inactive_webhook_cancels_its_owed_deliveries(webhook):
+    delivery = make_delivery(webhook)
+    Webhook.objects.filter(pk=webhook.pk).update(status="inactive")
+    assert deliver(delivery.pk).status == "cancelled"
+    assert not Attempt.objects.exists()
+
+
+def test_retry_delay_follows_the_schedule_with_jitter_and_caps_retry_after():
+    failure = HttpResult(status_code=500, duration_ms=1)
+    kwargs = {"schedule": (10.0, 60.0), "jitter": 0.2, "retry_after_max": 300.0}
+    assert 10 <= retry_delay(1, failure, **kwargs) <= 12
+    assert 60 <= retry_delay(2, failure, **kwargs) <= 72
+    assert 60 <= retry_delay(9, failure, **kwargs) <= 72  # the last step repeats
+    throttled = HttpResult(status_code=429, duration_ms=1, retry_after=10_000)
+    assert retry_delay(1, throttled, **kwargs) == 300.0
+
+
+def test_secret_bearing_headers_are_redacted_in_the_log():
+    headers = {"Authorization": "Bearer x", "X-API-Key": "k", "X-Env": "prod"}
+    assert redact(headers) == {
+        "Authorization": "[redacted]",
+        "X-API-Key": "[redacted]",
+        "X-Env": "prod",
+    }
+
+
+def test_sweeper_finds_what_is_owed_and_only_that(webhook, settings):
+    now = timezone.now()
+    lost_event = Event.objects.create(name="feed.created", body="{}", enqueued_at=None)
+    Event.objects.create(name="feed.created", body="{}", enqueued_at=now)  # in flight
+    due_retry = make_delivery(
+        webhook, next_attempt_at=now - timedelta(seconds=1), enqueued_at=now - timedelta(hours=1)
+    )
+    make_delivery(webhook, next_attempt_at=now + timedelta(hours=1))  # not due
+    in_queue = make_delivery(webhook, next_attempt_at=now, enqueued_at=now)
+    dead_worker = make_delivery(webhook, status="sending", locked_until=now - timedelta(seconds=1))
+    make_delivery(webhook, status="succeeded")
+
+    owed = collect_owed()
+    assert owed.event_ids == [lost_event.pk]
+    assert set(owed.delivery_ids) == {due_retry.pk, dead_worker.pk}
+    assert in_queue.pk not in owed.delivery_ids
+    assert collect_owed().event_ids == []  # handed out: not taken twice
+
+
+def test_prune_keeps_what_is_recent_or_still_owed(webhook):
+    old = timezone.now() - timedelta(days=31)
+    finished = make_delivery(webhook, status="succeeded")
+    Event.objects.filter(pk=finished.event_id).update(created_at=old, fanned_out_at=old)
+    owed = make_delivery(webhook, status="pending")
+    Event.objects.filter(pk=owed.event_id).update(created_at=old, fanned_out_at=old)
+    recent = make_delivery(webhook, status="succeeded")
+    pruned = prune()
+    assert (pruned.events, pruned.deliveries) == (1, 1)
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {owed.pk, recent.pk}
