@@ -33,7 +33,7 @@ Condition = Callable[..., bool]
 UserGetter = Callable[..., Any]
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: Django caches receivers' signatures
 class Binding:
     """One signal producing one event: when it fires, if ``when`` agrees, ``send_event``."""
 

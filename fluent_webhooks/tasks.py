@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from celery import shared_task
+from django.db import DatabaseError
 from django.utils import timezone
 
 from .conf import conf
@@ -31,6 +33,12 @@ _AT_LEAST_ONCE: dict[str, Any] = {
     "acks_late": True,
     "reject_on_worker_lost": True,
     "ignore_result": True,
+    # A database hiccup is retried soon; should the retries run out, the sweeper still finds
+    # the work owed once STUCK_AFTER has passed.
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "max_retries": 8,
 }
 
 
@@ -73,10 +81,23 @@ def sweep() -> dict[str, int]:
     return {"events": len(owed.event_ids) - len(failed_events), "deliveries": len(handed)}
 
 
+@contextmanager
+def _producer() -> Iterator[Any]:
+    """A pooled producer whose connection is up, or an error at once.
+
+    Without this, kombu retries a lost broker connection for several seconds on every
+    publish, and a broker outage would hold up each request that emits an event.
+    """
+    with fan_out_task.app.producer_pool.acquire(block=True) as producer:
+        producer.connection.ensure_connection(max_retries=0)
+        yield producer
+
+
 def hand_off_event(event_id: int) -> bool:
     """Queue the fan-out of an event; False if the broker could not take it."""
     try:
-        fan_out_task.apply_async((event_id,), retry=False)
+        with _producer() as producer:
+            fan_out_task.apply_async((event_id,), producer=producer, retry=False)
     except Exception:
         logger.warning(
             "Broker unavailable; event %s left for the sweeper.", event_id, exc_info=True
@@ -89,22 +110,25 @@ def hand_off_deliveries(
     delivery_ids: Iterable[uuid.UUID], eta: datetime | None = None
 ) -> list[uuid.UUID]:
     """Queue deliveries; those the broker could not take are marked not handed out."""
-    handed, failed = [], []
+    handed: list[uuid.UUID] = []
+    failed: list[uuid.UUID] = []
     limits = {
         "soft_time_limit": conf.attempt_deadline + conf.connect_timeout + 30,
         "time_limit": conf.attempt_deadline + conf.connect_timeout + 60,
     }
-    for delivery_id in delivery_ids:
-        if failed:  # the broker just refused one: do not wait on it again for each of the rest
-            failed.append(delivery_id)
-            continue
-        try:
-            deliver_task.apply_async((str(delivery_id),), eta=eta, retry=False, **limits)
-        except Exception:
-            logger.warning("Broker unavailable; deliveries left for the sweeper.", exc_info=True)
-            failed.append(delivery_id)
-        else:
-            handed.append(delivery_id)
+    pending = list(delivery_ids)
+    if not pending:
+        return handed
+    try:
+        with _producer() as producer:
+            for delivery_id in pending:
+                deliver_task.apply_async(
+                    (str(delivery_id),), eta=eta, producer=producer, retry=False, **limits
+                )
+                handed.append(delivery_id)
+    except Exception:
+        logger.warning("Broker unavailable; deliveries left for the sweeper.", exc_info=True)
+        failed = pending[len(handed) :]
     if failed:
         Delivery.objects.filter(pk__in=failed).update(enqueued_at=None)
     return handed

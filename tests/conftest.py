@@ -16,6 +16,10 @@ from tests.receiver import Receiver
 from tests.services import CeleryWorker, RedisServer
 
 API = "/wp-json/fluent-community/v2/admin/webhooks"
+
+# Celery prefers the CELERY_BROKER_URL variable to any setting. CI sets it for the demo-flow
+# test; everything else in this process uses the in-memory broker or the tests' own Redis.
+SYSTEM_BROKER_URL = os.environ.pop("CELERY_BROKER_URL", None)
 PASSWORD = "correct horse battery staple"
 
 
@@ -139,19 +143,25 @@ def broker(tmp_path_factory) -> Iterator[RedisServer]:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(
-    django_db_setup, django_db_blocker, broker, worker_settings, tmp_path_factory
-) -> Iterator[CeleryWorker]:
-    """A real worker process on the real broker and the test database."""
+def test_database_url(django_db_setup) -> str:
+    """The test database as a URL, for processes of our own that must share it."""
     from django.db import connection
 
     database = connection.settings_dict
     if database["ENGINE"] != "django.db.backends.postgresql":
-        skip_or_fail("delivery through a Celery worker needs PostgreSQL: set DATABASE_URL")
-    database_url = (
+        skip_or_fail("tests with separate processes need PostgreSQL: set DATABASE_URL")
+    return (
         f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:"
         f"{database['PORT'] or 5432}/{database['NAME']}"
     )
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    test_database_url, broker, worker_settings, tmp_path_factory
+) -> Iterator[CeleryWorker]:
+    """A real worker process on the real broker and the test database."""
+    database_url = test_database_url
     from example_project.celery import app
 
     use_broker(app, broker.url)
@@ -160,6 +170,7 @@ def celery_worker(
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": database_url,
             "FLUENT_WEBHOOKS_TEST_BROKER": broker.url,
+            "CELERY_BROKER_URL": broker.url,
             "FLUENT_WEBHOOKS_TEST_SETTINGS": json.dumps(worker_settings),
         },
         tmp_path_factory.mktemp("worker") / "worker.log",
