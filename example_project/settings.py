@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "fluent_webhooks",
     "example_project.community",
+    "example_project.inspector",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +62,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web server, worker and beat write at once: wait for the lock, don't fail.
+    # IMMEDIATE takes the write lock when a transaction starts, so two transactions that read
+    # and then write queue up instead of failing at once with "database is locked".
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["timeout"] = 30
+    if django.VERSION >= (5, 1):
+        _options["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
@@ -69,16 +79,20 @@ STATIC_URL = "static/"
 
 # Celery: a Redis broker in production; with no CELERY_BROKER_URL, kombu's filesystem
 # transport, which needs no server, so a fresh machine can run the demo.
-BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(BASE_DIR / ".broker")))
+BROKER_DIR = Path(
+    env.str("CELERY_BROKER_DIR", default=str(BASE_DIR / "example_project" / ".broker"))
+)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        "polling_interval": 0.1,
     }
-    for folder in ("queue", "processed"):
+    for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
 # At-least-once delivery: a task is acknowledged only once it has finished, a task whose
@@ -98,6 +112,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 FLUENT_WEBHOOKS = {
+    # The community's profiles describe who caused each event.
+    "XPROFILE_BUILDER": "example_project.community.payloads.xprofile",
     "REQUIRE_HTTPS": env.bool("WEBHOOKS_REQUIRE_HTTPS", default=True),
     "ALLOWED_NETWORKS": env.list("WEBHOOKS_ALLOWED_NETWORKS", default=[]),
     "CA_BUNDLE": env.str("WEBHOOKS_CA_BUNDLE", default="") or None,

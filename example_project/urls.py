@@ -4,4 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("wp-json/fluent-community/v2/admin/", include("fluent_webhooks.api.urls")),
+    path("inspector/", include("example_project.inspector.urls")),
 ]

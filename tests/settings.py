@@ -11,11 +11,12 @@ import os
 from example_project.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-FLUENT_WEBHOOKS = json.loads(
-    os.environ.get(
-        "FLUENT_WEBHOOKS_TEST_SETTINGS", '{"REQUIRE_HTTPS": true, "ALLOWED_NETWORKS": []}'
-    )
-)
+FLUENT_WEBHOOKS = {
+    "XPROFILE_BUILDER": "example_project.community.payloads.xprofile",
+    "REQUIRE_HTTPS": True,
+    "ALLOWED_NETWORKS": [],
+    **json.loads(os.environ.get("FLUENT_WEBHOOKS_TEST_SETTINGS", "{}")),
+}
 # kombu's in-memory transport unless a test run hands us a real broker.
 CELERY_BROKER_URL = os.environ.get("FLUENT_WEBHOOKS_TEST_BROKER", "memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}

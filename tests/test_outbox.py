@@ -23,8 +23,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _clean_registries():
+    """Undo what a test binds or registers, keeping the example community's bindings."""
+    existing = {binding.dispatch_uid for binding in bindings}
     yield
-    bindings.reset()
+    for binding in bindings:
+        if binding.dispatch_uid not in existing:
+            bindings.unbind(binding.dispatch_uid)
     registry.reset()
 
 
@@ -124,9 +128,9 @@ def test_binding_an_unknown_event_fails_loudly():
         bindings.bind(Signal(), "feed.exploded", data=lambda **kwargs: {})
 
 
-def test_reset_disconnects():
+def test_unbind_disconnects():
     signal = Signal()
-    bindings.bind(signal, "feed.pinned", data=lambda **kwargs: {})
-    bindings.reset()
+    binding = bindings.bind(signal, "feed.pinned", data=lambda **kwargs: {})
+    bindings.unbind(binding.dispatch_uid)
     signal.send(sender=None)
     assert not Event.objects.exists()

@@ -1,0 +1,77 @@
+"""The inspector: a receiving endpoint and a page of what it received."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from fluent_webhooks.delivery import redact
+from fluent_webhooks.headers import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER
+from fluent_webhooks.signing import verify
+
+from .models import Inbox, ReceivedDelivery
+
+MAX_BODY = 1024 * 1024
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def inbox(request: HttpRequest, token: str) -> HttpResponse:
+    box = get_object_or_404(Inbox, token=token)
+    if request.method == "POST":
+        return _receive(request, box)
+    received = list(box.received.all()[:200])
+    for item in received:
+        item.pretty_body = _pretty(item.body)
+    return render(request, "inspector/inbox.html", {"inbox": box, "received": received})
+
+
+def _receive(request: HttpRequest, box: Inbox) -> HttpResponse:
+    body = request.body[:MAX_BODY]
+    secret = box.webhook.secret if box.webhook else ""
+    valid = bool(secret) and verify(body, request.headers.get(SIGNATURE_HEADER), secret)
+    ReceivedDelivery.objects.create(
+        inbox=box,
+        event=request.headers.get(EVENT_HEADER, "")[:100],
+        delivery_id=request.headers.get(DELIVERY_HEADER, "")[:64],
+        signature_valid=valid,
+        headers=redact(dict(request.headers)),  # as the delivery log: no credentials shown
+        body=body.decode("utf-8", errors="replace"),
+    )
+    # Answer as the spec advises receivers to: quickly, and 401 for a bad signature.
+    return HttpResponse("OK" if valid else "Invalid signature", status=200 if valid else 401)
+
+
+def received_json(request: HttpRequest, token: str) -> JsonResponse:
+    """The inbox as JSON: what tests and scripts read."""
+    box = get_object_or_404(Inbox, token=token)
+    items = [
+        {
+            "event": item.event,
+            "delivery_id": item.delivery_id,
+            "signature_valid": item.signature_valid,
+            "received_at": item.received_at.isoformat(),
+            "body": json.loads(item.body) if _is_json(item.body) else item.body,
+        }
+        for item in box.received.all()
+    ]
+    return JsonResponse({"received": items})
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _pretty(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
