@@ -175,6 +175,27 @@ def record_result(webhook: Webhook, error: str | None) -> None:
         webhook.last_error = error
 
 
+def redeliver(delivery_id: uuid.UUID | str) -> DeliveryOutcome | None:
+    """Send a delivery again now, as a manual attempt with the same delivery id.
+
+    Whatever its state, except while a worker is sending it (then None). A delivery that was
+    still owed keeps its remaining retries; a finished one gets this one attempt.
+    """
+    now = timezone.now()
+    previous = Delivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
+    taken = (
+        Delivery.objects.filter(pk=delivery_id)
+        .exclude(status=Delivery.Status.SENDING, locked_until__gte=now)
+        .update(
+            status=Delivery.Status.SENDING, locked_until=now + timedelta(seconds=conf.stuck_after)
+        )
+    )
+    if not taken:
+        return None
+    delivery = Delivery.objects.select_related("event", "webhook").get(pk=delivery_id)
+    return attempt(delivery, may_retry=previous == Delivery.Status.PENDING, manual=True)
+
+
 @dataclass(frozen=True)
 class TestOutcome:
     success: bool

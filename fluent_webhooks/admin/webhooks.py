@@ -1,0 +1,227 @@
+"""The webhook admin: list health at a glance, edit with the API's rules, test, rotate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.cache import never_cache
+
+from ..delivery import send_test
+from ..events import ALL_EVENTS, registry, subscribes_to
+from ..models import Attempt, Webhook
+from ..secret_keys import generate_secret, mask_secret
+from .forms import WebhookForm
+from .permissions import ManageWebhooksPermission
+
+RECENT_ATTEMPTS = 20
+
+
+class EventFilter(admin.SimpleListFilter):
+    title = "event"
+    parameter_name = "event"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(name, name) for name in registry.names()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> QuerySet[Webhook]:
+        if not self.value():
+            return queryset
+        # events is a JSON list; containment differs between databases, and webhooks are few.
+        matching = [w.pk for w in queryset if subscribes_to(w.events, self.value())]
+        return queryset.filter(pk__in=matching)
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ManageWebhooksPermission, admin.ModelAdmin):
+    form = WebhookForm
+    list_display = (
+        "name",
+        "url",
+        "subscribed_events",
+        "status",
+        "last_triggered_at",
+        "short_last_error",
+        "success_rate",
+    )
+    list_filter = ("status", EventFilter)
+    search_fields = ("name", "url")
+    actions = ("send_test_action", "activate", "deactivate")
+    readonly_fields = (
+        "secret_control",
+        "last_triggered_at",
+        "last_error",
+        "created_at",
+        "updated_at",
+        "recent_attempts",
+    )
+    fieldsets = (
+        (None, {"fields": ("name", "url", "status", "retry_count")}),
+        ("Events", {"fields": ("events",)}),
+        ("Security", {"fields": ("secret_control", "headers")}),
+        ("Health", {"fields": ("last_triggered_at", "last_error", "created_at", "updated_at")}),
+        ("Recent attempts", {"fields": ("recent_attempts",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Webhook]:
+        since = timezone.now() - timedelta(hours=24)
+        recent = Q(deliveries__attempts__started_at__gte=since)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                attempts_24h=Count("deliveries__attempts", filter=recent),
+                successes_24h=Count(
+                    "deliveries__attempts",
+                    filter=recent & Q(deliveries__attempts__succeeded=True),
+                ),
+            )
+        )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Webhook | None = None) -> Any:
+        if obj is None:  # a new webhook has no secret, health or attempts to show yet
+            return (
+                (None, {"fields": ("name", "url", "status", "retry_count")}),
+                ("Events", {"fields": ("events",)}),
+                ("Custom headers", {"fields": ("headers",)}),
+            )
+        return self.fieldsets
+
+    @admin.display(description="events")
+    def subscribed_events(self, webhook: Webhook) -> str:
+        if ALL_EVENTS in webhook.events:
+            return "All events"
+        names = ", ".join(webhook.events)
+        return format_html('<span title="{}">{} event(s)</span>', names, len(webhook.events))
+
+    @admin.display(description="last error")
+    def short_last_error(self, webhook: Webhook) -> str:
+        error = webhook.last_error or ""
+        if len(error) <= 60:
+            return error or "-"
+        return format_html('<span title="{}">{}…</span>', error, error[:60])
+
+    @admin.display(description="success (24 h)")
+    def success_rate(self, webhook: Webhook) -> str:
+        total = getattr(webhook, "attempts_24h", 0)
+        if not total:
+            return "-"
+        return f"{100 * webhook.successes_24h / total:.0f}% of {total}"
+
+    @admin.display(description="secret")
+    def secret_control(self, webhook: Webhook) -> str:
+        reveal = reverse("admin:fluent_webhooks_webhook_reveal_secret", args=[webhook.pk])
+        rotate = reverse("admin:fluent_webhooks_webhook_rotate_secret", args=[webhook.pk])
+        return format_html(
+            '<code>{}</code> <a class="button" href="{}">Reveal</a> '
+            '<button type="submit" class="button" formaction="{}" formmethod="post" '
+            "formnovalidate onclick=\"return confirm('Generate a new secret? Receivers must "
+            "be given the new one.')\">Generate new secret</button>",
+            mask_secret(webhook.secret),
+            reveal,
+            rotate,
+        )
+
+    @admin.display(description="last 20 attempts")
+    def recent_attempts(self, webhook: Webhook) -> str:
+        attempts = (
+            Attempt.objects.filter(delivery__webhook=webhook)
+            .select_related("delivery__event")
+            .order_by("-started_at")[:RECENT_ATTEMPTS]
+        )
+        if not attempts:
+            return "No attempts yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{} ms</td><td>{}</td></tr>",
+            (
+                (
+                    timezone.localtime(a.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    reverse("admin:fluent_webhooks_delivery_change", args=[a.delivery_id]),
+                    a.delivery.event.name,
+                    a.number,
+                    "yes" if a.succeeded else "no",
+                    a.status_code or "-",
+                    a.duration_ms,
+                    a.error[:120] or "-",
+                )
+                for a in attempts
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>time</th><th>event</th><th>attempt</th><th>ok</th>"
+            "<th>status</th><th>duration</th><th>error</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    @admin.action(description="Send a test payload now")
+    def send_test_action(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
+        for webhook in queryset:
+            outcome = send_test(webhook, request.user)
+            status = outcome.status_code if outcome.status_code is not None else "no answer"
+            text = (
+                f"{webhook.name}: {outcome.message} (status {status}, {outcome.response_time} ms)"
+            )
+            self.message_user(
+                request, text, messages.SUCCESS if outcome.success else messages.ERROR
+            )
+
+    @admin.action(description="Activate")
+    def activate(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
+        count = queryset.update(status=Webhook.Status.ACTIVE, updated_at=timezone.now())
+        self.message_user(request, f"Activated {count} webhook(s).", messages.SUCCESS)
+
+    @admin.action(description="Deactivate")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
+        count = queryset.update(status=Webhook.Status.INACTIVE, updated_at=timezone.now())
+        self.message_user(request, f"Deactivated {count} webhook(s).", messages.SUCCESS)
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:webhook_id>/secret/",
+                wrap(never_cache(self.reveal_secret_view)),
+                name="fluent_webhooks_webhook_reveal_secret",
+            ),
+            path(
+                "<int:webhook_id>/secret/rotate/",
+                wrap(self.rotate_secret_view),
+                name="fluent_webhooks_webhook_rotate_secret",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reveal_secret_view(self, request: HttpRequest, webhook_id: int) -> HttpResponse:
+        webhook = self._managed_webhook(request, webhook_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "webhook": webhook,
+            "title": f"Secret of {webhook.name}",
+        }
+        return TemplateResponse(request, "admin/fluent_webhooks/reveal_secret.html", context)
+
+    def rotate_secret_view(self, request: HttpRequest, webhook_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        webhook = self._managed_webhook(request, webhook_id)
+        webhook.secret = generate_secret()
+        webhook.save(update_fields=["secret", "updated_at"])
+        self.message_user(request, "A new secret was generated.", messages.WARNING)
+        return redirect("admin:fluent_webhooks_webhook_reveal_secret", webhook.pk)
+
+    def _managed_webhook(self, request: HttpRequest, webhook_id: int) -> Webhook:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(Webhook, pk=webhook_id)

@@ -1,0 +1,169 @@
+"""The admin, through Django's test client: permissions, form rules, actions, secrets, log."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+from django.test import Client
+from django.urls import reverse
+
+from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
+from fluent_webhooks.secret_keys import mask_secret
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/fluent_webhooks/webhook/"
+ADD = "/admin/fluent_webhooks/webhook/add/"
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "name": "CRM",
+        "url": "https://crm.example.com/hooks",
+        "events": ["feed.created", "comment.created"],
+        "status": "active",
+        "headers": '{"X-API-Key": "k"}',
+        "retry_count": "3",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_manager_creates_a_webhook_through_the_form(manager_user):
+    manager_user.is_staff = True  # the admin site admits staff only
+    manager_user.save()
+    response = client_for(manager_user).post(ADD, form_data())
+    assert response.status_code == 302, response.content.decode()[:2000]
+    webhook = Webhook.objects.get()
+    assert webhook.events == ["feed.created", "comment.created"]
+    assert webhook.headers == {"X-API-Key": "k"}
+    assert webhook.secret.startswith("whsec_")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("url", "http://crm.example.com/hooks", "Webhook URL must use HTTPS protocol."),
+        ("url", "https://10.0.0.8/hooks", "non-public address"),
+        ("headers", '{"Content-Type": "text/plain"}', "set by the webhook sender"),
+        ("headers", '{"X-A": "v\\r\\nX-Injected: 1"}', "CR, LF or NUL"),
+        ("headers", '["not", "an", "object"]', "must be an object"),
+        ("retry_count", "11", "less than or equal to 10"),
+        ("events", [], "required"),
+    ],
+)
+def test_invalid_input_shows_a_field_error_and_saves_nothing(admin_user, field, value, message):
+    response = client_for(admin_user).post(ADD, form_data(**{field: value}))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert field in errors
+    assert message in " ".join(errors[field])
+    assert not Webhook.objects.exists()
+
+
+def test_events_are_grouped_with_descriptions(admin_user):
+    page = client_for(admin_user).get(ADD).content.decode()
+    assert "All events (*)" in page
+    assert "feed.pinned — A feed post is pinned" in page
+    assert "Moderation" in page
+
+
+def test_staff_without_the_permission_sees_nothing(member_user, webhook):
+    member_user.is_staff = True
+    member_user.save()
+    client = client_for(member_user)
+    assert "Webhooks" not in client.get("/admin/").content.decode()
+    assert client.get(CHANGELIST).status_code == 403
+    assert client.get("/admin/fluent_webhooks/delivery/").status_code == 403
+    assert client.get(f"{CHANGELIST}{webhook.pk}/secret/").status_code == 403
+
+
+def test_list_shows_health(admin_user, webhook):
+    Webhook.objects.filter(pk=webhook.pk).update(last_error="HTTP 500: " + "x" * 100)
+    page = client_for(admin_user).get(CHANGELIST).content.decode()
+    assert "2 event(s)" in page
+    assert 'title="feed.created, comment.created"' in page
+    assert "HTTP 500: xxx" in page
+    assert "…" in page
+
+
+def test_secret_is_masked_revealed_on_request_and_rotated(admin_user, webhook):
+    client = client_for(admin_user)
+    change = client.get(f"{CHANGELIST}{webhook.pk}/change/").content.decode()
+    assert mask_secret(webhook.secret) in change
+    assert webhook.secret not in change
+    revealed = client.get(reverse("admin:fluent_webhooks_webhook_reveal_secret", args=[webhook.pk]))
+    assert webhook.secret in revealed.content.decode()
+    assert "no-store" in revealed["Cache-Control"] or "no-cache" in revealed["Cache-Control"]
+    old = webhook.secret
+    rotate = reverse("admin:fluent_webhooks_webhook_rotate_secret", args=[webhook.pk])
+    assert client.get(rotate).status_code == 405
+    client.post(rotate)
+    webhook.refresh_from_db()
+    assert webhook.secret != old
+    assert webhook.secret.startswith("whsec_")
+
+
+@responses.activate
+def test_send_test_action_reports_status_and_time(admin_user, webhook):
+    responses.post(webhook.url, status=204)
+    response = client_for(admin_user).post(
+        CHANGELIST, {"action": "send_test_action", "_selected_action": [webhook.pk]}, follow=True
+    )
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "Webhook test successful." in text
+    assert "status 204" in text
+    assert " ms)" in text
+
+
+def test_activate_and_deactivate_actions(admin_user, webhook):
+    client = client_for(admin_user)
+    client.post(CHANGELIST, {"action": "deactivate", "_selected_action": [webhook.pk]})
+    assert Webhook.objects.get(pk=webhook.pk).status == "inactive"
+    client.post(CHANGELIST, {"action": "activate", "_selected_action": [webhook.pk]})
+    assert Webhook.objects.get(pk=webhook.pk).status == "active"
+
+
+@responses.activate
+def test_delivery_log_shows_and_redelivers(admin_user, webhook):
+    responses.post(webhook.url, status=500, body="nope")
+    responses.post(webhook.url, status=200)
+    event = Event.objects.create(name="feed.created", body='{"event":"feed.created","data":{}}')
+    delivery = Delivery.objects.create(
+        event=event, webhook=webhook, status="failed", attempt_count=1
+    )
+    client = client_for(admin_user)
+    page = client.get(f"/admin/fluent_webhooks/delivery/{delivery.pk}/change/").content.decode()
+    assert "feed.created" in page
+    assert "&quot;event&quot;" in page
+    client.post(
+        "/admin/fluent_webhooks/delivery/",
+        {"action": "redeliver_action", "_selected_action": [delivery.pk]},
+    )
+    attempt = Attempt.objects.get(delivery=delivery)
+    assert attempt.manual
+    assert attempt.number == 2
+    assert attempt.status_code == 500
+    assert attempt.request_headers["X-Fluent-Delivery"] == str(delivery.pk)
+    client.post(
+        "/admin/fluent_webhooks/delivery/",
+        {"action": "redeliver_action", "_selected_action": [delivery.pk]},
+    )
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded"
+    assert delivery.attempt_count == 3
+
+
+def test_webhook_page_lists_recent_attempts(admin_user, webhook):
+    event = Event.objects.create(name="feed.created", body="{}")
+    delivery = Delivery.objects.create(event=event, webhook=webhook)
+    Attempt.objects.create(delivery=delivery, number=1, status_code=503, error="HTTP 503.")
+    page = client_for(admin_user).get(f"{CHANGELIST}{webhook.pk}/change/").content.decode()
+    assert "HTTP 503." in page
+    assert "feed.created" in page
