@@ -62,6 +62,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Keep connections open between requests and tasks: a Celery worker otherwise opens a new
+# PostgreSQL connection for every task, which costs more than the delivery itself.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo's web server, worker and beat write at once: wait for the lock, don't fail.
     # IMMEDIATE takes the write lock when a transaction starts, so two transactions that read
