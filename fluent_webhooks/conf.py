@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "CONNECT_TIMEOUT": 5.0,
     "READ_TIMEOUT": 10.0,
     "ATTEMPT_DEADLINE": 30.0,
+    # Deliveries one task sends side by side, and the threads per worker process that send them.
+    "DELIVERY_BATCH": 50,
+    "SEND_CONCURRENCY": 16,
     # Bytes of a receiver's response body that are read and kept; the rest is discarded.
     "RESPONSE_BODY_LIMIT": 4096,
     # Seconds before retry 1, 2, ...; the last repeats. Each wait gets up to +JITTER of itself.
@@ -76,6 +79,14 @@ class WebhookSettings:
     @property
     def attempt_deadline(self) -> float:
         return float(self._get("ATTEMPT_DEADLINE"))
+
+    @property
+    def delivery_batch(self) -> int:
+        return int(self._get("DELIVERY_BATCH"))
+
+    @property
+    def send_concurrency(self) -> int:
+        return int(self._get("SEND_CONCURRENCY"))
 
     @property
     def response_body_limit(self) -> int:

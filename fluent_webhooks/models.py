@@ -130,8 +130,10 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
     # When it was last handed to the broker (for the due time it has now); None: not handed.
     enqueued_at = models.DateTimeField(null=True, blank=True)
-    # While sending, the time after which a worker that claimed it is presumed dead.
+    # While sending, the time after which a worker that claimed it is presumed dead, and the
+    # token of that claim (it tells a worker which rows of a batch it won).
     locked_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -19,7 +19,11 @@ PRUNE_BATCH = 500
 @dataclass(frozen=True)
 class OwedWork:
     event_ids: list[int]
-    delivery_ids: list[uuid.UUID]
+    deliveries: list[tuple[int, uuid.UUID]]  # (webhook_id, delivery_id)
+
+    @property
+    def delivery_ids(self) -> list[uuid.UUID]:
+        return [delivery_id for _, delivery_id in self.deliveries]
 
 
 def collect_owed(limit: int = SWEEP_BATCH) -> OwedWork:
@@ -39,15 +43,15 @@ def collect_owed(limit: int = SWEEP_BATCH) -> OwedWork:
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:limit]
         )
-        delivery_ids = list(
+        deliveries = list(
             Delivery.objects.owed(now, stuck_before)
             .order_by("next_attempt_at")
             .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
+            .values_list("webhook_id", "pk")[:limit]
         )
         Event.objects.filter(pk__in=event_ids).update(enqueued_at=now)
-        Delivery.objects.filter(pk__in=delivery_ids).update(enqueued_at=now)
-    return OwedWork(event_ids, delivery_ids)
+        Delivery.objects.filter(pk__in=[pk for _, pk in deliveries]).update(enqueued_at=now)
+    return OwedWork(event_ids, deliveries)
 
 
 @dataclass(frozen=True)

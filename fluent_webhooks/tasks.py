@@ -18,8 +18,8 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from .conf import conf
-from .delivery import deliver
-from .fanout import fan_out
+from .delivery import deliver_many
+from .fanout import fan_out, owed_event_ids
 from .models import Delivery, Event
 from .sweeper import collect_owed, prune
 
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 # Retries due within this many seconds ride a broker countdown; later ones wait in the
 # database for the sweeper, so no long-lived message depends on the broker's memory.
 COUNTDOWN_MAX = 60.0
+# Owed events one fan-out task takes along with its own.
+FAN_OUT_BATCH = 500
 
 _AT_LEAST_ONCE: dict[str, Any] = {
     "acks_late": True,
@@ -44,21 +46,26 @@ _AT_LEAST_ONCE: dict[str, Any] = {
 
 @shared_task(name="fluent_webhooks.fan_out", **_AT_LEAST_ONCE)
 def fan_out_task(event_id: int) -> None:
-    hand_off_deliveries(fan_out(event_id))
+    # Under load, events wait side by side: fan them out together and send in batches.
+    event_ids = [event_id, *owed_event_ids(limit=FAN_OUT_BATCH)]
+    deliveries = fan_out(event_ids)
+    hand_off_deliveries([(d.webhook_id, d.pk) for d in deliveries])
 
 
 @shared_task(name="fluent_webhooks.deliver", **_AT_LEAST_ONCE)
-def deliver_task(delivery_id: str) -> None:
-    outcome = deliver(delivery_id)
-    if outcome is None or outcome.next_attempt_at is None:
-        return
-    if (outcome.next_attempt_at - timezone.now()).total_seconds() <= COUNTDOWN_MAX:
-        handed = hand_off_deliveries([outcome.delivery_id], eta=outcome.next_attempt_at)
-        if handed:
-            # Handed out for this due time: the sweeper leaves it alone unless it gets stuck.
-            Delivery.objects.filter(pk=outcome.delivery_id).update(
-                enqueued_at=outcome.next_attempt_at
-            )
+def deliver_task(delivery_ids: list[str] | str) -> None:
+    ids = [delivery_ids] if isinstance(delivery_ids, str) else delivery_ids
+    now = timezone.now()
+    for outcome in deliver_many(ids):
+        if outcome.next_attempt_at is None:
+            continue
+        if (outcome.next_attempt_at - now).total_seconds() <= COUNTDOWN_MAX:
+            handed = hand_off_deliveries([(None, outcome.delivery_id)], eta=outcome.next_attempt_at)
+            if handed:
+                # Handed out for this due time: the sweeper leaves it alone unless it gets stuck.
+                Delivery.objects.filter(pk=outcome.delivery_id).update(
+                    enqueued_at=outcome.next_attempt_at
+                )
 
 
 @shared_task(name="fluent_webhooks.sweep", ignore_result=True)
@@ -77,7 +84,7 @@ def sweep() -> dict[str, int]:
     failed_events = [event_id for event_id in owed.event_ids if not hand_off_event(event_id)]
     if failed_events:
         Event.objects.filter(pk__in=failed_events).update(enqueued_at=None)
-    handed = hand_off_deliveries(owed.delivery_ids)
+    handed = hand_off_deliveries(owed.deliveries)
     return {"events": len(owed.event_ids) - len(failed_events), "deliveries": len(handed)}
 
 
@@ -107,28 +114,51 @@ def hand_off_event(event_id: int) -> bool:
 
 
 def hand_off_deliveries(
-    delivery_ids: Iterable[uuid.UUID], eta: datetime | None = None
+    deliveries: Iterable[tuple[int | None, uuid.UUID]], eta: datetime | None = None
 ) -> list[uuid.UUID]:
-    """Queue deliveries; those the broker could not take are marked not handed out."""
+    """Queue deliveries, given as ``(webhook_id, delivery_id)``, in batches of one webhook's
+    deliveries each, so that a slow receiver holds up only its own batches. Those the broker
+    could not take are marked not handed out, for the sweeper."""
+    batches = _batches(deliveries, conf.delivery_batch)
     handed: list[uuid.UUID] = []
     failed: list[uuid.UUID] = []
-    limits = {
-        "soft_time_limit": conf.attempt_deadline + conf.connect_timeout + 30,
-        "time_limit": conf.attempt_deadline + conf.connect_timeout + 60,
-    }
-    pending = list(delivery_ids)
-    if not pending:
+    if not batches:
         return handed
     try:
         with _producer() as producer:
-            for delivery_id in pending:
+            for batch in batches:
                 deliver_task.apply_async(
-                    (str(delivery_id),), eta=eta, producer=producer, retry=False, **limits
+                    ([str(pk) for pk in batch],),
+                    eta=eta,
+                    producer=producer,
+                    retry=False,
+                    **_time_limits(len(batch)),
                 )
-                handed.append(delivery_id)
+                handed.extend(batch)
     except Exception:
         logger.warning("Broker unavailable; deliveries left for the sweeper.", exc_info=True)
-        failed = pending[len(handed) :]
+        sent = set(handed)
+        failed = [pk for batch in batches for pk in batch if pk not in sent]
     if failed:
         Delivery.objects.filter(pk__in=failed).update(enqueued_at=None)
     return handed
+
+
+def _batches(
+    deliveries: Iterable[tuple[int | None, uuid.UUID]], size: int
+) -> list[list[uuid.UUID]]:
+    by_webhook: dict[int | None, list[uuid.UUID]] = {}
+    for webhook_id, delivery_id in deliveries:
+        by_webhook.setdefault(webhook_id, []).append(delivery_id)
+    return [
+        ids[start : start + size]
+        for ids in by_webhook.values()
+        for start in range(0, len(ids), size)
+    ]
+
+
+def _time_limits(batch_size: int) -> dict[str, float]:
+    """Above the longest a batch can take: its rounds of attempts, each up to the deadline."""
+    rounds = -(-batch_size // conf.send_concurrency)
+    longest = rounds * (conf.attempt_deadline + conf.connect_timeout)
+    return {"soft_time_limit": longest + 30, "time_limit": longest + 60}

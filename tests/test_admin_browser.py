@@ -96,8 +96,7 @@ def test_administrator_manages_a_webhook_end_to_end(page, receiver):
     # Trigger an event; the worker's code delivers it; find it in the log.
     with transaction.atomic():
         event = send_event("feed.created", {"id": 7, "title": "Hello from the browser test"})
-    for delivery_id in fan_out(event.pk):
-        deliver_task(str(delivery_id))
+    deliver_task([str(delivery.pk) for delivery in fan_out([event.pk])])
     delivery = Delivery.objects.get(event=event)
     page.goto("/admin/fluent_webhooks/delivery/")
     page.click(f"a[href$='/{delivery.pk}/change/']")

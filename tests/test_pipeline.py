@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 import responses
 from django.utils import timezone
 
-from fluent_webhooks.delivery import claim, deliver, redact
+from fluent_webhooks.delivery import claim, deliver, deliver_many, redact
 from fluent_webhooks.fanout import fan_out
 from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
 from fluent_webhooks.outbox import send_event
 from fluent_webhooks.retries import retry_delay
 from fluent_webhooks.sweeper import collect_owed, prune
+from fluent_webhooks.tasks import _batches
 from fluent_webhooks.transport import HttpResult
 
 pytestmark = pytest.mark.django_db
@@ -33,8 +35,8 @@ def test_fan_out_creates_one_delivery_per_subscribed_active_webhook_once(webhook
     Webhook.objects.create(name="off", url=URL, events=["*"], status="inactive")
     Webhook.objects.create(name="other", url=URL, events=["comment.created"])
     event = send_event("feed.created", {"id": 1})
-    assert len(fan_out(event.pk)) == 2
-    assert fan_out(event.pk) == []  # a redelivered fan-out creates nothing
+    assert len(fan_out([event.pk])) == 2
+    assert fan_out([event.pk]) == []  # a redelivered fan-out creates nothing
     assert sorted(Delivery.objects.values_list("webhook__name", flat=True)) == [
         "Slack Notifications",
         "all",
@@ -128,3 +130,50 @@ def test_prune_keeps_what_is_recent_or_still_owed(webhook):
     pruned = prune()
     assert (pruned.events, pruned.deliveries) == (1, 1)
     assert set(Delivery.objects.values_list("pk", flat=True)) == {owed.pk, recent.pk}
+
+
+@responses.activate
+def test_a_batch_is_sent_side_by_side_and_recorded_per_delivery(webhook):
+    failing = Webhook.objects.create(name="failing", url="https://down.example.com/h", events=["*"])
+    responses.post(webhook.url, status=200)
+    responses.post(failing.url, status=500, body="down")
+    ok = [make_delivery(webhook) for _ in range(3)]
+    bad = make_delivery(failing)
+    outcomes = {o.delivery_id: o for o in deliver_many([d.pk for d in [*ok, bad]])}
+    assert {outcomes[d.pk].status for d in ok} == {"succeeded"}
+    assert outcomes[bad.pk].status == "pending"  # retried later
+    assert Attempt.objects.filter(succeeded=True).count() == 3
+    webhook.refresh_from_db()
+    failing.refresh_from_db()
+    assert webhook.last_triggered_at is not None
+    assert webhook.last_error is None
+    assert failing.last_error == "HTTP 500: down"
+
+
+@responses.activate
+def test_a_successful_batch_is_recorded_in_few_statements(webhook, django_assert_max_num_queries):
+    responses.post(webhook.url, status=204)
+    ids = [make_delivery(webhook).pk for _ in range(20)]
+    # claim + select, attempts insert, one delivery update, webhook update, savepoint/commit
+    with django_assert_max_num_queries(8):
+        deliver_many(ids)
+    assert Delivery.objects.filter(status="succeeded").count() == 20
+
+
+@responses.activate
+def test_gone_in_a_batch_deactivates_with_the_reason_whatever_the_order(webhook):
+    responses.post(webhook.url, status=410)
+    ids = [make_delivery(webhook).pk for _ in range(3)]
+    deliver_many(ids)
+    webhook.refresh_from_db()
+    assert webhook.status == "inactive"
+    assert "deactivated" in webhook.last_error
+
+
+def test_batches_group_one_webhooks_deliveries(settings):
+    settings.FLUENT_WEBHOOKS = {"DELIVERY_BATCH": 2}
+    a, b = uuid.uuid4, uuid.uuid4
+    pairs = [(1, a()), (2, b()), (1, a()), (1, a())]
+    batches = _batches(pairs, 2)
+    assert [len(batch) for batch in batches] == [2, 1, 1]
+    assert set(batches[0]) | set(batches[1]) == {pk for webhook, pk in pairs if webhook == 1}

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from fluent_webhooks.delivery import redact
 from fluent_webhooks.headers import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER
+from fluent_webhooks.sending import redact
 from fluent_webhooks.signing import verify
 
 from .models import Inbox, ReceivedDelivery
