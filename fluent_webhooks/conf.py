@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     # Deliveries one task sends side by side, and the threads per worker process that send them.
     "DELIVERY_BATCH": 50,
     "SEND_CONCURRENCY": 16,
+    # Batches to one webhook sent at once; keep it below the worker's concurrency, so that a
+    # slow receiver never holds every worker process.
+    "MAX_BATCHES_PER_WEBHOOK": 2,
     # Bytes of a receiver's response body that are read and kept; the rest is discarded.
     "RESPONSE_BODY_LIMIT": 4096,
     # Seconds before retry 1, 2, ...; the last repeats. Each wait gets up to +JITTER of itself.
@@ -83,6 +86,10 @@ class WebhookSettings:
     @property
     def delivery_batch(self) -> int:
         return int(self._get("DELIVERY_BATCH"))
+
+    @property
+    def max_batches_per_webhook(self) -> int:
+        return int(self._get("MAX_BATCHES_PER_WEBHOOK"))
 
     @property
     def send_concurrency(self) -> int:

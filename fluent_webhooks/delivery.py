@@ -29,6 +29,7 @@ __all__ = [
     "redeliver",
     "request_headers",
     "send_test",
+    "webhook_is_busy",
 ]
 
 TEST_SUCCESS_MESSAGE = "Webhook test successful."
@@ -48,6 +49,26 @@ def claim_many(delivery_ids: Iterable[uuid.UUID | str]) -> list[Delivery]:
     return list(
         Delivery.objects.filter(pk__in=ids, claim_token=token).select_related("event", "webhook")
     )
+
+
+def webhook_is_busy(webhook_id: int) -> bool:
+    """Whether the webhook already has ``MAX_BATCHES_PER_WEBHOOK`` batches being sent.
+
+    Checked before a batch is claimed, so that a slow receiver cannot take every worker
+    process while other webhooks wait. A fast receiver's batches finish within milliseconds
+    and seldom meet the limit. The count is a moment's reading; two workers may both pass.
+    """
+    in_flight = (
+        Delivery.objects.filter(
+            webhook_id=webhook_id,
+            status=Delivery.Status.SENDING,
+            locked_until__gt=timezone.now(),
+        )
+        .values("claim_token")
+        .distinct()
+        .count()
+    )
+    return in_flight >= conf.max_batches_per_webhook
 
 
 def claim(delivery_id: uuid.UUID | str) -> Delivery | None:

@@ -150,6 +150,11 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="fluent_delivery_due_idx"),
             models.Index(fields=["webhook", "-created_at"], name="fluent_delivery_webhook_idx"),
+            models.Index(
+                fields=["webhook", "locked_until"],
+                name="fluent_delivery_sending_idx",
+                condition=models.Q(status="sending"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,6 +35,7 @@ _DELIVERY_FIELDS = [
 @dataclass(frozen=True)
 class DeliveryOutcome:
     delivery_id: uuid.UUID
+    webhook_id: int
     status: str
     next_attempt_at: datetime | None = None
     result: HttpResult | None = None
@@ -78,7 +79,11 @@ def record_attempts(
             last_error_by_webhook[delivery.webhook.pk] = (delivery.webhook, error)
         elif delivery.webhook.pk not in gone:  # the reason for deactivating outranks the rest
             last_error_by_webhook[delivery.webhook.pk] = (delivery.webhook, error)
-        outcomes.append(DeliveryOutcome(delivery.pk, status, next_attempt_at, result, error))
+        outcomes.append(
+            DeliveryOutcome(
+                delivery.pk, delivery.webhook_id, status, next_attempt_at, result, error
+            )
+        )
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
         _save_deliveries(deliveries)
@@ -95,7 +100,10 @@ def cancel(deliveries: list[Delivery], reason: str) -> list[DeliveryOutcome]:
         _move_on(delivery, now, status=Delivery.Status.CANCELLED)
         delivery.last_error = reason
     _save_deliveries(deliveries)
-    return [DeliveryOutcome(d.pk, Delivery.Status.CANCELLED, error=reason) for d in deliveries]
+    return [
+        DeliveryOutcome(d.pk, d.webhook_id, Delivery.Status.CANCELLED, error=reason)
+        for d in deliveries
+    ]
 
 
 def _save_deliveries(deliveries: list[Delivery]) -> None:

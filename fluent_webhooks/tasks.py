@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import shared_task
@@ -18,7 +18,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from .conf import conf
-from .delivery import deliver_many
+from .delivery import deliver_many, webhook_is_busy
 from .fanout import fan_out, owed_event_ids
 from .models import Delivery, Event
 from .sweeper import collect_owed, prune
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 COUNTDOWN_MAX = 60.0
 # Owed events one fan-out task takes along with its own.
 FAN_OUT_BATCH = 500
+# Seconds a batch to a webhook with MAX_BATCHES_PER_WEBHOOK batches in flight waits to try again.
+BUSY_WEBHOOK_DELAY = 0.2
 
 _AT_LEAST_ONCE: dict[str, Any] = {
     "acks_late": True,
@@ -53,14 +55,22 @@ def fan_out_task(event_id: int) -> None:
 
 
 @shared_task(name="fluent_webhooks.deliver", **_AT_LEAST_ONCE)
-def deliver_task(delivery_ids: list[str] | str) -> None:
+def deliver_task(delivery_ids: list[str] | str, webhook_id: int | None = None) -> None:
     ids = [delivery_ids] if isinstance(delivery_ids, str) else delivery_ids
     now = timezone.now()
+    if webhook_id is not None and webhook_is_busy(webhook_id):
+        # A receiver this slow keeps enough workers busy already: come back shortly.
+        hand_off_deliveries(
+            [(webhook_id, pk) for pk in ids], eta=now + timedelta(seconds=BUSY_WEBHOOK_DELAY)
+        )
+        return
     for outcome in deliver_many(ids):
         if outcome.next_attempt_at is None:
             continue
         if (outcome.next_attempt_at - now).total_seconds() <= COUNTDOWN_MAX:
-            handed = hand_off_deliveries([(None, outcome.delivery_id)], eta=outcome.next_attempt_at)
+            handed = hand_off_deliveries(
+                [(outcome.webhook_id, outcome.delivery_id)], eta=outcome.next_attempt_at
+            )
             if handed:
                 # Handed out for this due time: the sweeper leaves it alone unless it gets stuck.
                 Delivery.objects.filter(pk=outcome.delivery_id).update(
@@ -126,9 +136,9 @@ def hand_off_deliveries(
         return handed
     try:
         with _producer() as producer:
-            for batch in batches:
+            for webhook_id, batch in batches:
                 deliver_task.apply_async(
-                    ([str(pk) for pk in batch],),
+                    ([str(pk) for pk in batch], webhook_id),
                     eta=eta,
                     producer=producer,
                     retry=False,
@@ -138,7 +148,7 @@ def hand_off_deliveries(
     except Exception:
         logger.warning("Broker unavailable; deliveries left for the sweeper.", exc_info=True)
         sent = set(handed)
-        failed = [pk for batch in batches for pk in batch if pk not in sent]
+        failed = [pk for _, batch in batches for pk in batch if pk not in sent]
     if failed:
         Delivery.objects.filter(pk__in=failed).update(enqueued_at=None)
     return handed
@@ -146,13 +156,13 @@ def hand_off_deliveries(
 
 def _batches(
     deliveries: Iterable[tuple[int | None, uuid.UUID]], size: int
-) -> list[list[uuid.UUID]]:
+) -> list[tuple[int | None, list[uuid.UUID]]]:
     by_webhook: dict[int | None, list[uuid.UUID]] = {}
     for webhook_id, delivery_id in deliveries:
         by_webhook.setdefault(webhook_id, []).append(delivery_id)
     return [
-        ids[start : start + size]
-        for ids in by_webhook.values()
+        (webhook_id, ids[start : start + size])
+        for webhook_id, ids in by_webhook.items()
         for start in range(0, len(ids), size)
     ]
 

@@ -9,7 +9,7 @@ import pytest
 import responses
 from django.utils import timezone
 
-from fluent_webhooks.delivery import claim, deliver, deliver_many, redact
+from fluent_webhooks.delivery import claim, deliver, deliver_many, redact, webhook_is_busy
 from fluent_webhooks.fanout import fan_out
 from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
 from fluent_webhooks.outbox import send_event
@@ -175,5 +175,17 @@ def test_batches_group_one_webhooks_deliveries(settings):
     a, b = uuid.uuid4, uuid.uuid4
     pairs = [(1, a()), (2, b()), (1, a()), (1, a())]
     batches = _batches(pairs, 2)
-    assert [len(batch) for batch in batches] == [2, 1, 1]
-    assert set(batches[0]) | set(batches[1]) == {pk for webhook, pk in pairs if webhook == 1}
+    assert [(webhook, len(batch)) for webhook, batch in batches] == [(1, 2), (1, 1), (2, 1)]
+    assert set(batches[0][1]) | set(batches[1][1]) == {pk for webhook, pk in pairs if webhook == 1}
+
+
+def test_a_webhook_with_enough_batches_in_flight_is_busy(webhook, settings):
+    settings.FLUENT_WEBHOOKS = {"MAX_BATCHES_PER_WEBHOOK": 2}
+    lease = timezone.now() + timedelta(minutes=1)
+    make_delivery(webhook, status="sending", locked_until=lease, claim_token=uuid.uuid4())
+    assert not webhook_is_busy(webhook.pk)
+    make_delivery(webhook, status="sending", locked_until=lease, claim_token=uuid.uuid4())
+    assert webhook_is_busy(webhook.pk)
+    expired = timezone.now() - timedelta(seconds=1)
+    Delivery.objects.filter(webhook=webhook).update(locked_until=expired)  # dead workers' claims
+    assert not webhook_is_busy(webhook.pk)
