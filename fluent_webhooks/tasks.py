@@ -47,10 +47,10 @@ _AT_LEAST_ONCE: dict[str, Any] = {
 
 
 @shared_task(name="fluent_webhooks.fan_out", **_AT_LEAST_ONCE)
-def fan_out_task(event_id: int) -> None:
+def fan_out_task(event_ids: list[int] | int) -> None:
+    ids = [event_ids] if isinstance(event_ids, int) else list(event_ids)
     # Under load, events wait side by side: fan them out together and send in batches.
-    event_ids = [event_id, *owed_event_ids(limit=FAN_OUT_BATCH)]
-    deliveries = fan_out(event_ids)
+    deliveries = fan_out([*ids, *owed_event_ids(limit=FAN_OUT_BATCH)])
     hand_off_deliveries([(d.webhook_id, d.pk) for d in deliveries])
 
 
@@ -91,11 +91,11 @@ def prune_task() -> None:
 def sweep() -> dict[str, int]:
     """Hand out everything the database says is owed; returns how much."""
     owed = collect_owed()
-    failed_events = [event_id for event_id in owed.event_ids if not hand_off_event(event_id)]
-    if failed_events:
-        Event.objects.filter(pk__in=failed_events).update(enqueued_at=None)
+    events_handed = hand_off_events(owed.event_ids)
+    if owed.event_ids and not events_handed:
+        Event.objects.filter(pk__in=owed.event_ids).update(enqueued_at=None)
     handed = hand_off_deliveries(owed.deliveries)
-    return {"events": len(owed.event_ids) - len(failed_events), "deliveries": len(handed)}
+    return {"events": len(owed.event_ids) if events_handed else 0, "deliveries": len(handed)}
 
 
 @contextmanager
@@ -110,15 +110,15 @@ def _producer() -> Iterator[Any]:
         yield producer
 
 
-def hand_off_event(event_id: int) -> bool:
-    """Queue the fan-out of an event; False if the broker could not take it."""
+def hand_off_events(event_ids: list[int]) -> bool:
+    """Queue the fan-out of events, in one message; False if the broker could not take it."""
+    if not event_ids:
+        return True
     try:
         with _producer() as producer:
-            fan_out_task.apply_async((event_id,), producer=producer, retry=False)
+            fan_out_task.apply_async((event_ids,), producer=producer, retry=False)
     except Exception:
-        logger.warning(
-            "Broker unavailable; event %s left for the sweeper.", event_id, exc_info=True
-        )
+        logger.warning("Broker unavailable; events left for the sweeper.", exc_info=True)
         return False
     return True
 
