@@ -212,9 +212,23 @@ STEPS: list[tuple[str, Callable[[Scene], None]]] = [
 
 def moderator() -> Any:
     """The member who moderates the simulated community (created once, without events)."""
-    user, _ = get_user_model().objects.get_or_create(
+    user, created = get_user_model().objects.get_or_create(
         username="community-moderator", defaults={"email": "moderator@example.com"}
     )
+    if created:  # bulk_create sends no post_save: the moderator's arrival is no event
+        Profile.objects.bulk_create(
+            [
+                Profile(
+                    user=user,
+                    display_name="Community Moderator",
+                    is_verified=True,
+                    total_points=6425,
+                    website="https://example.com",
+                    social_links={"twitter": "@moderator"},
+                    badge_slug=["moderator"],
+                )
+            ]
+        )
     return user
 
 
