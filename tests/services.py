@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -82,7 +83,12 @@ class CeleryWorker:
         command += ["--without-mingle", "--without-gossip", "--hostname", f"test-{os.getpid()}@%h"]
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so kill() takes the pool too
         )
         wait_until(lambda: b" ready." in self.log_path.read_bytes() or self._died(), 60, "worker")
         if self._died():
@@ -102,5 +108,13 @@ class CeleryWorker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+            self.process = None
+            self._log.close()
+
+    def kill(self) -> None:
+        """Die as a machine that loses power: SIGKILL to the worker and its pool, no cleanup."""
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
             self.process = None
             self._log.close()

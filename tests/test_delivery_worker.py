@@ -205,3 +205,21 @@ def test_event_emitted_while_the_broker_is_down_arrives_through_the_sweeper(live
     requests = receiver.wait_for(2, timeout=30)
     assert sorted(json.loads(r.body)["data"]["id"] for r in requests) == [42, 43]
     assert {d.status for d in settle(2)} == {Delivery.Status.SUCCEEDED}
+
+
+def test_delivery_of_a_killed_worker_is_sent_again_after_its_claim_expires(live, receiver):
+    receiver.reply = Reply(delay=0.8)  # the worker is still waiting when it is killed
+    hook(receiver.url(), ["feed.created"])
+    emit("feed.created", {"id": 5})
+    (first,) = receiver.wait_for(1)
+    live.kill()
+    live.start()
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.SENDING  # claimed by the dead worker
+    # Once the claim expires (STUCK_AFTER is 5 s here), the sweeper hands it out again.
+    wait_until(lambda: sweep()["deliveries"] == 1, 15, "the sweeper to take the delivery")
+    requests = receiver.wait_for(2)
+    assert requests[1].headers["X-Fluent-Delivery"] == first.headers["X-Fluent-Delivery"]
+    assert json.loads(requests[1].body)["data"] == {"id": 5}
+    (delivery,) = settle(1)
+    assert delivery.status == Delivery.Status.SUCCEEDED
