@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -43,3 +44,17 @@ def drop_database() -> None:
     base_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(base_url, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+
+
+def start_worker(concurrency: str) -> subprocess.Popen[bytes]:
+    """A Celery worker process of the example project, on the benchmark's database."""
+    command = [sys.executable, "-m", "celery", "-A", "example_project", "worker"]
+    command += [
+        "-l",
+        "warning",
+        "--concurrency",
+        concurrency,
+        "--without-mingle",
+        "--without-gossip",
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -8,13 +8,11 @@ for its deliveries (attempt start minus event time), alone and beside the slow o
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from http.server import BaseHTTPRequestHandler
 from threading import Thread
 
-from common import ROOT, drop_database, setup_django
+from common import drop_database, setup_django, start_worker
 from throughput import FastServer
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "500"))
@@ -55,24 +53,7 @@ def run(with_slow: bool) -> tuple[float, float, float]:
         Thread(target=server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         Webhook.objects.create(name=name, url=url, events=["*"])
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "example_project",
-            "worker",
-            "-l",
-            "warning",
-            "--concurrency",
-            CONCURRENCY,
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    worker = start_worker(CONCURRENCY)
     try:
         time.sleep(4)  # let the worker connect
         started = time.monotonic()

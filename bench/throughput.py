@@ -8,13 +8,12 @@ start to the last one's end.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
 
-from common import ROOT, drop_database, setup_django
+from common import drop_database, setup_django, start_worker
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "2000"))
 CONCURRENCY = os.environ.get("BENCH_CONCURRENCY", "8")
@@ -57,24 +56,7 @@ def main() -> None:
             send_event("feed.created", {"id": number, "title": "benchmark"})
     emitted = time.perf_counter() - started
 
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "example_project",
-            "worker",
-            "-l",
-            "warning",
-            "--concurrency",
-            CONCURRENCY,
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    worker = start_worker(CONCURRENCY)
     try:
         while Delivery.objects.filter(status="succeeded").count() < EVENTS:
             if time.perf_counter() - started > 600:

@@ -21,6 +21,20 @@ API = "/wp-json/fluent-community/v2/admin/webhooks"
 # test; everything else in this process uses the in-memory broker or the tests' own Redis.
 SYSTEM_BROKER_URL = os.environ.pop("CELERY_BROKER_URL", None)
 PASSWORD = "correct horse battery staple"
+# The payload's xprofile keys, as the API family documents them.
+XPROFILE_KEYS = {
+    "user_id",
+    "total_points",
+    "is_verified",
+    "status",
+    "display_name",
+    "username",
+    "avatar",
+    "created_at",
+    "short_description",
+    "meta",
+    "badge",
+}
 
 
 def basic_auth(username: str, password: str = PASSWORD) -> str:

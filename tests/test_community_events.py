@@ -10,22 +10,10 @@ import pytest
 from example_project.community.activity import STEPS, Scene, moderator
 from fluent_webhooks.events import registry
 from fluent_webhooks.models import Event
+from tests.conftest import XPROFILE_KEYS
 
 pytestmark = pytest.mark.django_db
 
-XPROFILE_KEYS = {
-    "user_id",
-    "total_points",
-    "is_verified",
-    "status",
-    "display_name",
-    "username",
-    "avatar",
-    "created_at",
-    "short_description",
-    "meta",
-    "badge",
-}
 # The keys each event's data carries at least (feed.* as in the spec's payload example).
 FEED_KEYS = {"id", "user_id", "title", "message", "space_id", "created_at", "is_sticky", "slug"}
 DATA_KEYS = {

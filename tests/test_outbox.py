@@ -17,6 +17,7 @@ from fluent_webhooks.events import registry
 from fluent_webhooks.exceptions import ConfigurationError, UnknownEvent
 from fluent_webhooks.models import Event
 from fluent_webhooks.outbox import send_event
+from tests.conftest import XPROFILE_KEYS
 
 pytestmark = pytest.mark.django_db
 
@@ -54,19 +55,7 @@ def test_payload_structure(admin_user):
     assert body["event"] == "feed.created"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["timestamp"])
     assert body["data"] == {"id": 123, "title": "Hi"}
-    assert set(body["xprofile"]) == {
-        "user_id",
-        "total_points",
-        "is_verified",
-        "status",
-        "display_name",
-        "username",
-        "avatar",
-        "created_at",
-        "short_description",
-        "meta",
-        "badge",
-    }
+    assert set(body["xprofile"]) == XPROFILE_KEYS
     assert body["xprofile"]["username"] == "admin"
 
 
