@@ -1,9 +1,13 @@
 """Outbound webhooks for Django community sites.
 
-Public API (import from ``fluent_webhooks``):
+The public API, each in the module that owns it:
 
-- ``__version__``
-- ``events.registry``: the event catalog; ``registry.register(...)`` adds a host's own events.
+- ``fluent_webhooks.bindings.bind(signal, event, *, data, sender=None, when=None, user=None)``:
+  map a Django signal to an event (declared in a host app's ``webhooks.py``);
+- ``fluent_webhooks.outbox.send_event(name, data, user=None)``: emit an event directly;
+- ``fluent_webhooks.events.registry``: the event catalog; ``register()`` adds a site's own;
+- ``fluent_webhooks.signing.verify(body, signature, secret)``: for receivers;
+- ``fluent_webhooks.api.urls``: the documented REST endpoints, to include under a prefix.
 
 The app is configured with the ``FLUENT_WEBHOOKS`` setting; see ``fluent_webhooks.conf``.
 """
