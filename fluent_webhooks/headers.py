@@ -19,6 +19,7 @@ MAX_HEADER_VALUE_LENGTH = 4096
 # Headers the sender sets itself; a custom header must not override them.
 _TRANSPORT_HEADERS = frozenset(
     {"host", "content-type", "content-length", "transfer-encoding", "connection", "user-agent"}
+    | {"webhook-id", "webhook-timestamp", "webhook-signature"}  # Standard Webhooks
 )
 _OUR_PREFIX = "x-fluent-"
 # RFC 9110 token characters.

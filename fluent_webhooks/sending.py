@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from . import transport
+from . import standard_signing, transport
 from .conf import conf
 from .headers import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from .models import Delivery, Webhook
@@ -26,6 +26,7 @@ _SENSITIVE_HEADER = re.compile(r"auth|token|key|secret|password|cookie|session",
 
 def request_headers(webhook: Webhook, event: str, body: bytes, delivery_id: str) -> dict[str, str]:
     """The webhook's custom headers, then ours (validation keeps the two apart)."""
+    timestamp = int(time.time())
     return {
         **webhook.headers,
         "Content-Type": "application/json",
@@ -33,7 +34,8 @@ def request_headers(webhook: Webhook, event: str, body: bytes, delivery_id: str)
         SIGNATURE_HEADER: sign(body, webhook.secret),
         EVENT_HEADER: event,
         DELIVERY_HEADER: delivery_id,
-        TIMESTAMP_HEADER: str(int(time.time())),
+        TIMESTAMP_HEADER: str(timestamp),
+        **standard_signing.headers(delivery_id, timestamp, body, webhook.secret),
     }
 
 

@@ -331,6 +331,8 @@ INVALID_DATA = [
             "x-fluent-delivery",
             "X-FLUENT-EVENT",
             "X-Fluent-Timestamp",
+            "webhook-signature",
+            "Webhook-Id",
         )
     ],
 ]

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from fluent_webhooks import __version__
+from fluent_webhooks import __version__, standard_signing
 from fluent_webhooks.models import Webhook
 from fluent_webhooks.signing import verify
 from tests.conftest import API
@@ -38,6 +38,8 @@ def test_success_sends_a_signed_test_payload(api, loopback_allowed, receiver, ad
     assert request.headers["X-API-Key"] == "k123"
     assert request.headers["X-Fluent-Event"] == "webhook.test"
     assert request.headers["X-Fluent-Delivery"]
+    assert request.headers["webhook-id"] == request.headers["X-Fluent-Delivery"]
+    assert standard_signing.verify(request.body, request.headers, webhook.secret)
     payload = json.loads(request.body)
     assert list(payload) == ["event", "timestamp", "data", "xprofile"]
     assert payload["event"] == "webhook.test"
