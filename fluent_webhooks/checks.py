@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from numbers import Real
 from typing import Any
@@ -13,6 +14,8 @@ from django.utils.module_loading import import_string
 
 from .addresses import parse_networks
 from .conf import DEFAULTS
+
+_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -105,6 +108,11 @@ def _check_counts(values: dict[str, Any]) -> list[CheckMessage]:
     for key in ("DELIVERY_BATCH", "SEND_CONCURRENCY", "MAX_BATCHES_PER_WEBHOOK"):
         if not isinstance(values[key], int) or isinstance(values[key], bool) or values[key] < 1:
             errors.append(_error(f"{key} must be a whole number, at least 1.", "E008"))
+    rate = values["TEST_SEND_RATE"]
+    if rate is not None and not (isinstance(rate, str) and _RATE.match(rate)):
+        errors.append(
+            _error("TEST_SEND_RATE must be like '30/min' (s, min, hour, day) or None.", "E008")
+        )
     if not isinstance(values["REQUIRE_HTTPS"], bool):
         errors.append(_error("REQUIRE_HTTPS must be True or False.", "E009"))
     return errors

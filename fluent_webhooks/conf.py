@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
         "fluent_webhooks.api.authentication.BearerTokenAuthentication",
     ],
     "USER_AGENT": f"fluent-webhooks/{__version__}",
+    # Test sends per user through the API (each is an outbound request); None: no limit.
+    "TEST_SEND_RATE": "30/min",
 }
 
 
@@ -126,6 +128,11 @@ class WebhookSettings:
     @property
     def api_authentication_classes(self) -> tuple[str, ...]:
         return tuple(self._get("API_AUTHENTICATION_CLASSES"))
+
+    @property
+    def test_send_rate(self) -> str | None:
+        rate = self._get("TEST_SEND_RATE")
+        return str(rate) if rate else None
 
     @property
     def user_agent(self) -> str:

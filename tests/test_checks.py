@@ -33,6 +33,7 @@ def test_defaults_pass(settings):
         ({"API_AUTHENTICATION_CLASSES": ["no.such.Auth"]}, "fluent_webhooks.E007"),
         ({"RETENTION_DAYS": 0}, "fluent_webhooks.E008"),
         ({"DELIVERY_BATCH": 0}, "fluent_webhooks.E008"),
+        ({"TEST_SEND_RATE": "often"}, "fluent_webhooks.E008"),
         ({"SEND_CONCURRENCY": "16"}, "fluent_webhooks.E008"),
         ({"REQUIRE_HTTPS": "yes"}, "fluent_webhooks.E009"),
     ],

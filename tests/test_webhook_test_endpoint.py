@@ -120,3 +120,21 @@ def test_destination_no_longer_allowed_is_blocked_before_sending(api, settings, 
     assert body["success"] is False
     assert body["message"].startswith("Blocked: localhost resolves to 127.0.0.1")
     assert receiver.requests == []
+
+
+def test_test_sends_are_rate_limited_per_user(api, settings, receiver):
+    settings.FLUENT_WEBHOOKS = {
+        "REQUIRE_HTTPS": False,
+        "ALLOWED_NETWORKS": ["127.0.0.0/8"],
+        "TEST_SEND_RATE": "2/min",
+    }
+    webhook = make_webhook(receiver.url())
+    assert [api.post(f"{API}/{webhook.pk}/test").status_code for _ in range(2)] == [200, 200]
+    refused = api.post(f"{API}/{webhook.pk}/test")
+    body = refused.json()
+    assert refused.status_code == 429
+    assert body["code"] == "rate_limit_exceeded"
+    assert body["data"]["status"] == 429
+    assert 0 < body["data"]["retry_after"] <= 60
+    assert refused["Retry-After"] == str(body["data"]["retry_after"])
+    assert len(receiver.requests) == 2  # the refused one sent nothing

@@ -19,6 +19,7 @@ from ..models import Webhook
 from . import errors
 from .permissions import CanManageWebhooks
 from .serializers import URLError, WebhookSerializer, webhook_object
+from .throttling import TestSendThrottle
 
 
 class WebhookAPIView(APIView):
@@ -93,6 +94,8 @@ class WebhookDetailView(WebhookAPIView):
 
 
 class WebhookTestView(WebhookAPIView):
+    throttle_classes = [TestSendThrottle]
+
     def post(self, request: Request, webhook_id: str) -> Response:
         outcome = send_test(self.get_webhook(webhook_id), request.user)
         return Response(
