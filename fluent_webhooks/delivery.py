@@ -14,23 +14,9 @@ from .conf import conf
 from .events import TEST_EVENT
 from .models import Delivery, Event, Webhook
 from .payloads import build_payload, serialize_payload
-from .recording import DeliveryOutcome, cancel, record_attempts, record_result
-from .sending import redact, request_headers, send_all
+from .recording import DeliveryOutcome, cancel, record_attempts
+from .sending import send_all
 from .xprofile import build_xprofile
-
-__all__ = [
-    "DeliveryOutcome",
-    "claim",
-    "claim_many",
-    "deliver",
-    "deliver_many",
-    "record_result",
-    "redact",
-    "redeliver",
-    "request_headers",
-    "send_test",
-    "webhook_is_busy",
-]
 
 TEST_SUCCESS_MESSAGE = "Webhook test successful."
 
@@ -71,11 +57,6 @@ def webhook_is_busy(webhook_id: int) -> bool:
     return in_flight >= conf.max_batches_per_webhook
 
 
-def claim(delivery_id: uuid.UUID | str) -> Delivery | None:
-    claimed = claim_many([delivery_id])
-    return claimed[0] if claimed else None
-
-
 def deliver_many(delivery_ids: Iterable[uuid.UUID | str]) -> list[DeliveryOutcome]:
     """Make the next attempt of every due delivery among ``delivery_ids``, side by side."""
     claimed = claim_many(delivery_ids)
@@ -85,11 +66,6 @@ def deliver_many(delivery_ids: Iterable[uuid.UUID | str]) -> list[DeliveryOutcom
     if active:
         outcomes += record_attempts(active, send_all(active), may_retry=True)
     return outcomes
-
-
-def deliver(delivery_id: uuid.UUID | str) -> DeliveryOutcome | None:
-    outcomes = deliver_many([delivery_id])
-    return outcomes[0] if outcomes else None
 
 
 def redeliver(delivery_id: uuid.UUID | str) -> DeliveryOutcome | None:

@@ -9,11 +9,12 @@ import pytest
 import responses
 from django.utils import timezone
 
-from fluent_webhooks.delivery import claim, deliver, deliver_many, redact, webhook_is_busy
+from fluent_webhooks.delivery import claim_many, deliver_many, webhook_is_busy
 from fluent_webhooks.fanout import fan_out
 from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
 from fluent_webhooks.outbox import send_event
 from fluent_webhooks.retries import retry_delay
+from fluent_webhooks.sending import redact
 from fluent_webhooks.sweeper import collect_owed, prune
 from fluent_webhooks.tasks import _batches
 from fluent_webhooks.transport import HttpResult
@@ -45,28 +46,28 @@ def test_fan_out_creates_one_delivery_per_subscribed_active_webhook_once(webhook
 
 def test_claim_takes_a_due_delivery_once(webhook):
     delivery = make_delivery(webhook)
-    assert claim(delivery.pk) is not None
-    assert claim(delivery.pk) is None  # a second worker gets nothing
+    assert claim_many([delivery.pk]) == [delivery]
+    assert claim_many([delivery.pk]) == []  # a second worker gets nothing
     assert Delivery.objects.get(pk=delivery.pk).status == "sending"
 
 
 def test_claim_waits_for_the_due_time(webhook):
     delivery = make_delivery(webhook, next_attempt_at=timezone.now() + timedelta(minutes=5))
-    assert claim(delivery.pk) is None
+    assert claim_many([delivery.pk]) == []
 
 
 def test_a_dead_workers_claim_expires(webhook):
     delivery = make_delivery(
         webhook, status="sending", locked_until=timezone.now() - timedelta(seconds=1)
     )
-    assert claim(delivery.pk) is not None
+    assert claim_many([delivery.pk]) == [delivery]
 
 
 @responses.activate
 def test_deliver_records_the_attempt_and_schedules_a_retry(webhook):
     responses.post(webhook.url, status=503, headers={"Retry-After": "120"}, body="busy")
     delivery = make_delivery(webhook)
-    outcome = deliver(delivery.pk)
+    (outcome,) = deliver_many([delivery.pk])
     assert outcome.status == "pending"
     wait = (outcome.next_attempt_at - timezone.now()).total_seconds()
     assert 110 < wait <= 120  # Retry-After outranks the 10 s first step
@@ -78,7 +79,8 @@ def test_deliver_records_the_attempt_and_schedules_a_retry(webhook):
 def test_inactive_webhook_cancels_its_owed_deliveries(webhook):
     delivery = make_delivery(webhook)
     Webhook.objects.filter(pk=webhook.pk).update(status="inactive")
-    assert deliver(delivery.pk).status == "cancelled"
+    (outcome,) = deliver_many([delivery.pk])
+    assert outcome.status == "cancelled"
     assert not Attempt.objects.exists()
 
 
