@@ -241,8 +241,15 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def _innermost(error: BaseException) -> str:
     """The most specific message in an exception chain, without urllib3's object reprs."""
-    while error.__cause__ is not None or (error.args and isinstance(error.args[0], BaseException)):
-        error = error.__cause__ or error.args[0]
+    seen: set[int] = set()
+    while id(error) not in seen:
+        seen.add(id(error))
+        inner = error.__cause__ or (
+            error.args[0] if error.args and isinstance(error.args[0], BaseException) else None
+        )
+        if inner is None:
+            break
+        error = inner
     reason = getattr(error, "reason", None)
     if isinstance(reason, BaseException):
         return _innermost(reason)
