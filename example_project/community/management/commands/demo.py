@@ -49,6 +49,9 @@ class Command(BaseCommand):
         base = f"http://127.0.0.1:{port}"
         inspector = f"{base}/inspector/{inbox.token}/"
         processes = self.start_processes(port)
+        # Ctrl-C (and a plain kill) stop the demo cleanly, even where a shell started it with
+        # SIGINT ignored.
+        signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         try:
             self.wait_for_web(inspector, processes)
