@@ -42,6 +42,8 @@ def test_every_simulated_event_reaches_the_inspector_signed(test_database_url, b
     assert deliveries.count() == 48
     assert set(deliveries.values_list("status", flat=True)) == {"succeeded"}
     valid = set(
-        ReceivedDelivery.objects.filter(signature_valid=True).values_list("delivery_id", flat=True)
+        ReceivedDelivery.objects.filter(
+            signature_valid=True, standard_signature_valid=True
+        ).values_list("delivery_id", flat=True)
     )
     assert {str(pk) for pk in deliveries.values_list("pk", flat=True)} <= valid

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.test import Client
 
 from example_project.inspector.models import Inbox, ReceivedDelivery
+from fluent_webhooks import standard_signing
 from fluent_webhooks.signing import sign
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +38,15 @@ def post(inbox: Inbox, body: bytes, signature: str, **headers) -> int:
 
 def test_valid_delivery_is_stored_and_acknowledged(inbox, webhook):
     body = b'{"event":"feed.created","data":{"id":1}}'
-    assert post(inbox, body, sign(body, webhook.secret), HTTP_AUTHORIZATION="Bearer s3cret") == 200
+    standard = standard_signing.headers("d-1", int(time.time()), body, webhook.secret)
+    extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in standard.items()}
+    assert (
+        post(inbox, body, sign(body, webhook.secret), HTTP_AUTHORIZATION="Bearer s3", **extra)
+        == 200
+    )
     (received,) = ReceivedDelivery.objects.all()
     assert received.signature_valid
+    assert received.standard_signature_valid
     assert (received.event, received.delivery_id) == ("feed.created", "d-1")
     assert received.headers["Authorization"] == "[redacted]"
 
@@ -46,7 +54,9 @@ def test_valid_delivery_is_stored_and_acknowledged(inbox, webhook):
 def test_bad_signature_is_stored_as_invalid_and_refused(inbox):
     body = b'{"event":"feed.created"}'
     assert post(inbox, body, sign(body, "whsec_wrong")) == 401
-    assert not ReceivedDelivery.objects.get().signature_valid
+    received = ReceivedDelivery.objects.get()
+    assert not received.signature_valid
+    assert not received.standard_signature_valid
 
 
 def test_page_lists_deliveries_newest_first(inbox, webhook):

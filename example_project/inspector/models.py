@@ -31,7 +31,8 @@ class ReceivedDelivery(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     event = models.CharField(max_length=100, blank=True)
     delivery_id = models.CharField(max_length=64, blank=True)
-    signature_valid = models.BooleanField(default=False)
+    signature_valid = models.BooleanField(default=False)  # X-Fluent-Signature
+    standard_signature_valid = models.BooleanField(default=False)  # webhook-signature
     headers = models.JSONField(default=dict)
     body = models.TextField()
 

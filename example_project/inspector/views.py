@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from fluent_webhooks import standard_signing
 from fluent_webhooks.headers import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER
 from fluent_webhooks.sending import redact
 from fluent_webhooks.signing import verify
@@ -39,6 +40,8 @@ def _receive(request: HttpRequest, box: Inbox) -> HttpResponse:
         event=request.headers.get(EVENT_HEADER, "")[:100],
         delivery_id=request.headers.get(DELIVERY_HEADER, "")[:64],
         signature_valid=valid,
+        standard_signature_valid=bool(secret)
+        and standard_signing.verify(body, request.headers, secret),
         headers=redact(dict(request.headers)),  # as the delivery log: no credentials shown
         body=body.decode("utf-8", errors="replace"),
     )
@@ -54,6 +57,7 @@ def received_json(request: HttpRequest, token: str) -> JsonResponse:
             "event": item.event,
             "delivery_id": item.delivery_id,
             "signature_valid": item.signature_valid,
+            "standard_signature_valid": item.standard_signature_valid,
             "received_at": item.received_at.isoformat(),
             "body": json.loads(item.body) if _is_json(item.body) else item.body,
         }
