@@ -9,10 +9,9 @@ import re
 import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from fluent_webhooks.models import Webhook
-from tests.conftest import API, PASSWORD, basic_auth
+from tests.conftest import API, basic_auth
 
 pytestmark = pytest.mark.django_db
 
@@ -393,11 +392,3 @@ class TestMalformedRequests:
 
     def test_api_client_with_trailing_slash(self, api):
         assert api.get(f"{API}/").status_code == 200
-
-
-def test_password_is_the_fixture_password(admin_user):
-    assert admin_user.check_password(PASSWORD)
-
-
-def test_api_client_fixture_uses_basic_auth(api: APIClient):
-    assert api.get(API).status_code == 200

@@ -32,6 +32,10 @@ def created(created: bool, **kwargs: Any) -> bool:
     return created
 
 
+def updated(created: bool, **kwargs: Any) -> bool:
+    return not created
+
+
 def changed(*fields: str, to: Any = None, exclude: tuple[str, ...] = ()):
     """A condition: an update (not a creation) that changed ``fields`` (any, if none named)."""
 
@@ -91,7 +95,7 @@ bind(
     post_save,
     "comment.updated",
     sender=Comment,
-    when=lambda created, **kwargs: not created,
+    when=updated,
     data=comment,
     user=by("user"),
 )
@@ -107,7 +111,7 @@ bind(
     post_save,
     "space.updated",
     sender=Space,
-    when=lambda created, **kwargs: not created,
+    when=updated,
     data=space,
     user=by("created_by"),
 )
