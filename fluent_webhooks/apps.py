@@ -13,8 +13,8 @@ class FluentWebhooksConfig(AppConfig):
         from django.core.signals import request_finished, request_started
         from django.utils.module_loading import autodiscover_modules
 
-        from . import handoff
         from .checks import check_settings
+        from .dispatch import handoff
 
         checks.register(check_settings, checks.Tags.compatibility)
         request_started.connect(handoff.request_started, dispatch_uid="fluent_webhooks_handoff")

@@ -1,4 +1,11 @@
-"""System checks of the ``FLUENT_WEBHOOKS`` setting, with stable ids."""
+"""System checks of the ``FLUENT_WEBHOOKS`` setting: one stable id per problem.
+
+E001 not a dict; E002 unknown key; E003 ALLOWED_NETWORKS; E004 a timeout not a positive number;
+E005 RETRY_SCHEDULE; E006 CA_BUNDLE; E007 a dotted path that does not import; E008
+RETENTION_DAYS; E009 REQUIRE_HTTPS; E010 ATTEMPT_DEADLINE shorter than CONNECT_TIMEOUT; E011
+STUCK_AFTER too short; E012 RETRY_JITTER; E013 RESPONSE_BODY_LIMIT; E014 a count below 1;
+E015 TEST_SEND_RATE.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,10 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error
 from django.utils.module_loading import import_string
 
-from .addresses import parse_networks
 from .conf import DEFAULTS
+from .http.addresses import parse_networks
 
+MIN_STUCK_AFTER = 3
 _RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
 
@@ -58,12 +66,11 @@ def _check_positive_numbers(values: dict[str, Any]) -> list[CheckMessage]:
     if errors:
         return errors
     if values["ATTEMPT_DEADLINE"] < values["CONNECT_TIMEOUT"]:
-        errors.append(_error("ATTEMPT_DEADLINE must not be shorter than CONNECT_TIMEOUT.", "E004"))
-    if values["STUCK_AFTER"] <= values["ATTEMPT_DEADLINE"] + values["CONNECT_TIMEOUT"]:
-        # Otherwise a delivery still being sent would be handed out a second time.
-        errors.append(
-            _error("STUCK_AFTER must exceed ATTEMPT_DEADLINE plus CONNECT_TIMEOUT.", "E004")
-        )
+        errors.append(_error("ATTEMPT_DEADLINE must not be shorter than CONNECT_TIMEOUT.", "E010"))
+    if values["STUCK_AFTER"] < MIN_STUCK_AFTER:
+        # A claim is renewed every third of STUCK_AFTER; shorter, a live worker's claim could
+        # lapse between two renewals and its deliveries be sent a second time.
+        errors.append(_error(f"STUCK_AFTER must be at least {MIN_STUCK_AFTER} seconds.", "E011"))
     return errors
 
 
@@ -77,7 +84,7 @@ def _check_retry_schedule(values: dict[str, Any]) -> list[CheckMessage]:
         return [_error("RETRY_SCHEDULE must be a non-empty list of seconds (>= 0).", "E005")]
     jitter = values["RETRY_JITTER"]
     if not _is_number(jitter) or not 0 <= jitter <= 1:
-        return [_error("RETRY_JITTER must be a number from 0 to 1.", "E005")]
+        return [_error("RETRY_JITTER must be a number from 0 to 1.", "E012")]
     return []
 
 
@@ -104,14 +111,14 @@ def _check_counts(values: dict[str, Any]) -> list[CheckMessage]:
     if not isinstance(values["RETENTION_DAYS"], int) or values["RETENTION_DAYS"] < 1:
         errors.append(_error("RETENTION_DAYS must be a whole number of days, at least 1.", "E008"))
     if not isinstance(values["RESPONSE_BODY_LIMIT"], int) or values["RESPONSE_BODY_LIMIT"] < 0:
-        errors.append(_error("RESPONSE_BODY_LIMIT must be a whole number of bytes.", "E008"))
+        errors.append(_error("RESPONSE_BODY_LIMIT must be a whole number of bytes.", "E013"))
     for key in ("DELIVERY_BATCH", "SEND_CONCURRENCY", "MAX_BATCHES_PER_WEBHOOK"):
         if not isinstance(values[key], int) or isinstance(values[key], bool) or values[key] < 1:
-            errors.append(_error(f"{key} must be a whole number, at least 1.", "E008"))
+            errors.append(_error(f"{key} must be a whole number, at least 1.", "E014"))
     rate = values["TEST_SEND_RATE"]
     if rate is not None and not (isinstance(rate, str) and _RATE.match(rate)):
         errors.append(
-            _error("TEST_SEND_RATE must be like '30/min' (s, min, hour, day) or None.", "E008")
+            _error("TEST_SEND_RATE must be like '30/min' (s, min, hour, day) or None.", "E015")
         )
     if not isinstance(values["REQUIRE_HTTPS"], bool):
         errors.append(_error("REQUIRE_HTTPS must be True or False.", "E009"))

@@ -26,9 +26,9 @@ DEFAULTS: dict[str, Any] = {
     # Deliveries one task sends side by side, and the threads per worker process that send them.
     "DELIVERY_BATCH": 50,
     "SEND_CONCURRENCY": 16,
-    # Batches to one webhook sent at once; keep it below the worker's concurrency, so that a
-    # slow receiver never holds every worker process.
-    "MAX_BATCHES_PER_WEBHOOK": 2,
+    # Batches to one webhook sent at once; keep it below the worker's concurrency (Celery's
+    # default is the number of cores), so that a slow receiver never holds every process.
+    "MAX_BATCHES_PER_WEBHOOK": 1,
     # Bytes of a receiver's response body that are read and kept; the rest is discarded.
     "RESPONSE_BODY_LIMIT": 4096,
     # Seconds before retry 1, 2, ...; the last repeats. Each wait gets up to +JITTER of itself.
@@ -38,10 +38,11 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_AFTER_MAX": 3600,
     # Days that delivery records are kept before `prune` removes them.
     "RETENTION_DAYS": 30,
-    # Seconds after which a delivery handed to the broker but not finished is handed out again.
-    "STUCK_AFTER": 300,
+    # Seconds after which work handed to the broker and not started, or claimed by a worker
+    # that stopped renewing its claim (it renews every third of this), is handed out again.
+    "STUCK_AFTER": 30,
     # Dotted path of ``callable(user) -> dict | None`` building the payload's ``xprofile``.
-    "XPROFILE_BUILDER": "fluent_webhooks.xprofile.default_xprofile",
+    "XPROFILE_BUILDER": "fluent_webhooks.events.xprofile.default_xprofile",
     # Dotted paths of the DRF authentication classes of the API views.
     "API_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.BasicAuthentication",

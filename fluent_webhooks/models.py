@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .destinations import validate_webhook_url
-from .events import ALL_EVENTS, registry
-from .exceptions import InvalidHeaders, InvalidWebhookURL
-from .headers import validate_custom_headers
+from . import rules
+from .choices import DeliveryStatus, WebhookStatus
 from .querysets import DeliveryQuerySet, EventQuerySet, WebhookQuerySet
 from .secret_keys import generate_secret
 
-MAX_RETRY_COUNT = 10
-
 
 class Webhook(models.Model):
-    class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        INACTIVE = "inactive", _("Inactive")
+    Status = WebhookStatus
 
     name = models.CharField(_("name"), max_length=255)
     url = models.URLField(_("URL"), max_length=2048)
@@ -35,7 +27,7 @@ class Webhook(models.Model):
     secret = models.CharField(_("secret"), max_length=255, default=generate_secret)
     headers = models.JSONField(_("custom headers"), default=dict, blank=True)
     retry_count = models.PositiveSmallIntegerField(
-        _("retry count"), default=3, validators=[MaxValueValidator(MAX_RETRY_COUNT)]
+        _("retry count"), default=rules.DEFAULT_RETRY_COUNT
     )
     last_triggered_at = models.DateTimeField(_("last triggered at"), null=True, blank=True)
     # null, not "", is "no error": the API shows `"last_error": null` as documented.
@@ -59,24 +51,14 @@ class Webhook(models.Model):
         return self.status == self.Status.ACTIVE
 
     def clean(self) -> None:
-        errors: dict[str, Any] = {}
+        """The webhook rules of ``rules.py``, as the API applies them; values are normalised."""
+        values = {field: getattr(self, field) for field in rules.EDITABLE_FIELDS}
         try:
-            self.url = validate_webhook_url(self.url)
-        except InvalidWebhookURL as error:
-            errors["url"] = str(error)
-        try:
-            self.headers = validate_custom_headers(self.headers)
-        except InvalidHeaders as error:
-            errors["headers"] = str(error)
-        unknown = [
-            name for name in self.events or [] if name != ALL_EVENTS and name not in registry
-        ]
-        if not self.events:
-            errors["events"] = "Subscribe to at least one event."
-        elif unknown:
-            errors["events"] = f"Unknown events: {', '.join(map(str, unknown))}."
-        if errors:
-            raise ValidationError(errors)
+            cleaned = rules.clean_webhook(values)
+        except rules.WebhookInvalid as error:
+            raise ValidationError(error.errors) from None
+        for field, value in cleaned.items():
+            setattr(self, field, value)
 
 
 class Event(models.Model):
@@ -88,8 +70,9 @@ class Event(models.Model):
     name = models.CharField(_("event"), max_length=100)
     body = models.TextField(_("body"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    # When it was last handed to the broker; None when that hand-off failed.
-    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # When a broker message last covered its fan-out; presumed at once, and cleared by
+    # ``dispatch`` (the only module that writes it) when the hand-off fails.
+    enqueued_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     # When its deliveries were created; None while the fan-out is still owed.
     fanned_out_at = models.DateTimeField(null=True, blank=True)
 
@@ -98,9 +81,10 @@ class Event(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
+            # The fan-out takes owed events in id order; only they are in this index.
             models.Index(
-                fields=["created_at"],
-                name="fluent_event_owed_idx",
+                fields=["id"],
+                name="fluent_event_unfanned_idx",
                 condition=models.Q(fanned_out_at__isnull=True),
             ),
             models.Index(fields=["created_at"], name="fluent_event_created_idx"),
@@ -113,12 +97,7 @@ class Event(models.Model):
 class Delivery(models.Model):
     """One event owed to one webhook; its id is the ``X-Fluent-Delivery`` header."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENDING = "sending", _("Sending")
-        SUCCEEDED = "succeeded", _("Succeeded")
-        FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Cancelled")
+    Status = DeliveryStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
@@ -128,8 +107,9 @@ class Delivery(models.Model):
     )
     attempt_count = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
-    # When it was last handed to the broker (for the due time it has now); None: not handed.
-    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # When a broker message was last sent for it (for the due time it has now); presumed with
+    # its fan-out; None: owed to the sweeper. Written only by ``dispatch``.
+    enqueued_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     # While sending, the time after which a worker that claimed it is presumed dead, and the
     # token of that claim (it tells a worker which rows of a batch it won).
     locked_until = models.DateTimeField(null=True, blank=True)
@@ -150,10 +130,16 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="fluent_delivery_due_idx"),
             models.Index(fields=["webhook", "-created_at"], name="fluent_delivery_webhook_idx"),
+            # A webhook's owed deliveries: parked work waiting for its running batch.
+            models.Index(
+                fields=["webhook", "next_attempt_at"],
+                name="fluent_delivery_owed_idx",
+                condition=models.Q(status=DeliveryStatus.PENDING),
+            ),
             models.Index(
                 fields=["webhook", "locked_until"],
                 name="fluent_delivery_sending_idx",
-                condition=models.Q(status="sending"),
+                condition=models.Q(status=DeliveryStatus.SENDING),
             ),
         ]
 

@@ -1,33 +1,29 @@
-"""Querysets of the app's models."""
+"""Querysets of the app's models: what is active, owed, claimable, and the claim itself."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import models
-from django.db.models import Q
+from django.db import connections, models
+from django.db.models import Count, Q
 
-from .events import subscribes_to
+from .choices import DeliveryStatus, WebhookStatus
 
 if TYPE_CHECKING:
-    from .models import Webhook
+    from .models import Delivery
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 class WebhookQuerySet(models.QuerySet["Webhook"]):
     def active(self) -> WebhookQuerySet:
-        return self.filter(status="active")
-
-    def subscribed_to(self, event_name: str) -> list[Webhook]:
-        """The webhooks in this queryset that receive ``event_name``.
-
-        Filtered in Python: ``events`` is a JSON list and JSON containment differs between
-        databases, while a site has few webhooks.
-        """
-        return [webhook for webhook in self if subscribes_to(webhook.events, event_name)]
+        return self.filter(status=WebhookStatus.ACTIVE)
 
 
-class EventQuerySet(models.QuerySet):  # type: ignore[type-arg]
+class EventQuerySet(models.QuerySet["Event"]):
     def owed(self, now: datetime, stuck_before: datetime) -> EventQuerySet:
         """Events whose fan-out never reached the broker, or was handed out and not done."""
         return self.filter(fanned_out_at__isnull=True).filter(
@@ -35,12 +31,32 @@ class EventQuerySet(models.QuerySet):  # type: ignore[type-arg]
         )
 
 
-class DeliveryQuerySet(models.QuerySet):  # type: ignore[type-arg]
+# The columns a claim returns: what sending and recording need, and nothing else.
+_CLAIMED_DELIVERY = ("id", "attempt_count", "event_id", "webhook_id")
+_CLAIMED_EVENT = ("name", "body")
+_CLAIMED_WEBHOOK = ("url", "secret", "headers", "retry_count", "status")
+
+
+_RETURNED = ", ".join(
+    [f"d.{c}" for c in _CLAIMED_DELIVERY]
+    + [f"e.{c}" for c in _CLAIMED_EVENT]
+    + [f"w.{c}" for c in _CLAIMED_WEBHOOK]
+)
+_CLAIM_SQL = (
+    "UPDATE {delivery} AS d SET status = %s, claim_token = %s, locked_until = %s "
+    "FROM {event} AS e, {webhook} AS w "
+    "WHERE e.id = d.event_id AND w.id = d.webhook_id AND d.id = ANY(%s) "
+    "AND ((d.status = %s AND d.next_attempt_at <= %s) OR (d.status = %s AND d.locked_until < %s)) "
+    "RETURNING {returned}"
+)
+
+
+class DeliveryQuerySet(models.QuerySet["Delivery"]):
     def claimable(self, now: datetime) -> DeliveryQuerySet:
         """Deliveries a worker may take now: due and pending, or abandoned mid-send."""
         return self.filter(
-            Q(status="pending", next_attempt_at__lte=now)
-            | Q(status="sending", locked_until__lt=now)
+            Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            | Q(status=DeliveryStatus.SENDING, locked_until__lt=now)
         )
 
     def owed(self, now: datetime, stuck_before: datetime) -> DeliveryQuerySet:
@@ -50,4 +66,109 @@ class DeliveryQuerySet(models.QuerySet):  # type: ignore[type-arg]
             | Q(enqueued_at__lt=models.F("next_attempt_at"))
             | Q(enqueued_at__lt=stuck_before)
         )
-        return self.claimable(now).filter(not_handed_out | Q(status="sending"))
+        return self.claimable(now).filter(not_handed_out | Q(status=DeliveryStatus.SENDING))
+
+    def in_flight_batches(self, webhook_ids: list[int], now: datetime) -> dict[int, int]:
+        """How many claims (batches) are being sent to each of these webhooks right now."""
+        rows = (
+            self.filter(
+                webhook_id__in=webhook_ids,
+                status=DeliveryStatus.SENDING,
+                locked_until__gt=now,
+            )
+            .values("webhook_id")
+            .annotate(batches=Count("claim_token", distinct=True))
+            .values_list("webhook_id", "batches")
+        )
+        return dict(rows)
+
+    def claim(
+        self, delivery_ids: list[uuid.UUID], *, token: uuid.UUID, now: datetime, until: datetime
+    ) -> list[Delivery]:
+        """Take the claimable deliveries among ``delivery_ids`` for one worker until ``until``.
+
+        On PostgreSQL one ``UPDATE ... FROM ... RETURNING`` that also reads the event and
+        webhook the sender needs; a delivery another worker won (the row lock makes the loser
+        re-check) is not returned. The deliveries come back with ``event`` and ``webhook``
+        loaded, other fields deferred. Other databases (SQLite's RETURNING cannot read joined
+        tables) update, then read back what the token won.
+        """
+        if not delivery_ids:
+            return []
+        from .models import Delivery, Event, Webhook
+
+        connection = connections[self.db]
+        if connection.vendor != "postgresql":
+            self.claimable(now).filter(pk__in=delivery_ids).update(
+                status=DeliveryStatus.SENDING, claim_token=token, locked_until=until
+            )
+            return list(
+                self.filter(pk__in=delivery_ids, claim_token=token).select_related(
+                    "event", "webhook"
+                )
+            )
+        delivery_table = connection.ops.quote_name(Delivery._meta.db_table)
+        event_table = connection.ops.quote_name(Event._meta.db_table)
+        webhook_table = connection.ops.quote_name(Webhook._meta.db_table)
+        pk_field = Delivery._meta.pk
+        assert pk_field is not None
+        ids = [pk_field.get_db_prep_value(pk, connection) for pk in delivery_ids]
+        stamp = connection.ops.adapt_datetimefield_value
+        # Identifiers come from the models' meta, quoted; every value is a parameter.
+        sql = _CLAIM_SQL.format(
+            delivery=delivery_table, event=event_table, webhook=webhook_table, returned=_RETURNED
+        )
+        params: list[Any] = [
+            DeliveryStatus.SENDING.value,
+            Delivery._meta.get_field("claim_token").get_db_prep_value(token, connection),
+            stamp(until),
+            ids,
+            DeliveryStatus.PENDING.value,
+            stamp(now),
+            DeliveryStatus.SENDING.value,
+            stamp(now),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return [_claimed_delivery(self.db, connection, row) for row in rows]
+
+
+def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Delivery:
+    from .models import Delivery, Event, Webhook
+
+    delivery_id, attempt_count, event_id, webhook_id, name, body, *webhook_values = row
+    url, secret, headers, retry_count, status = webhook_values
+    if isinstance(headers, str | bytes):  # JSON columns come back as text from raw SQL
+        headers = json.loads(headers)
+    delivery = _loaded(
+        Delivery,
+        db,
+        id=_uuid(delivery_id),
+        attempt_count=attempt_count,
+        event_id=event_id,
+        webhook_id=webhook_id,
+        status=DeliveryStatus.SENDING.value,
+    )
+    delivery.event = _loaded(Event, db, id=event_id, name=name, body=body)
+    delivery.webhook = _loaded(
+        Webhook,
+        db,
+        id=webhook_id,
+        url=url,
+        secret=secret,
+        headers=headers,
+        retry_count=retry_count,
+        status=status,
+    )
+    return delivery
+
+
+def _loaded(model: type[_M], db: str, **values: Any) -> _M:
+    """An instance as the ORM loads it with ``only(...)``: the other fields deferred."""
+    ordered = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(db, ordered, [values[name] for name in ordered])
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

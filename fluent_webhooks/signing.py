@@ -1,25 +1,7 @@
-"""Signing and verifying webhook bodies; pure functions a receiver can use too.
-
-``X-Fluent-Signature: sha256=<hex HMAC-SHA256 of the body, keyed by the whole secret string>``,
-exactly what the spec's Node.js ``verifyWebhookSignature`` computes.
-"""
+"""Kept for the documented import path: the scheme lives in ``fluent_webhooks.signatures``."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from .signatures.fluent import SIGNATURE_HEADER, sign, verify
 
-SIGNATURE_PREFIX = "sha256="
-
-
-def sign(body: bytes, secret: str) -> str:
-    """The ``X-Fluent-Signature`` value for ``body``."""
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return SIGNATURE_PREFIX + digest
-
-
-def verify(body: bytes, signature: str | None, secret: str) -> bool:
-    """Whether ``signature`` is the signature of ``body`` under ``secret``, in constant time."""
-    if not signature:
-        return False
-    return hmac.compare_digest(signature.encode("utf-8"), sign(body, secret).encode("utf-8"))
+__all__ = ["SIGNATURE_HEADER", "sign", "verify"]

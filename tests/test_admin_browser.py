@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from fluent_webhooks.fanout import fan_out
+from fluent_webhooks import send_event
+from fluent_webhooks.backlog import fan_out
 from fluent_webhooks.models import Attempt, Delivery, Webhook
-from fluent_webhooks.outbox import send_event
 from fluent_webhooks.tasks import deliver_task
 from tests.conftest import PASSWORD, skip_or_fail
 
@@ -96,7 +96,7 @@ def test_administrator_manages_a_webhook_end_to_end(page, receiver):
     # Trigger an event; the worker's code delivers it; find it in the log.
     with transaction.atomic():
         event = send_event("feed.created", {"id": 7, "title": "Hello from the browser test"})
-    deliver_task([str(delivery.pk) for delivery in fan_out([event.pk])])
+    deliver_task([(webhook_id, [str(pk)]) for webhook_id, pk in fan_out([event.pk])])
     delivery = Delivery.objects.get(event=event)
     page.goto("/admin/fluent_webhooks/delivery/")
     page.click(f"a[href$='/{delivery.pk}/change/']")

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from example_project.community.activity import STEPS, Scene, moderator
-from fluent_webhooks.events import registry
+from fluent_webhooks import registry
 from fluent_webhooks.models import Event
 from tests.conftest import XPROFILE_KEYS
 

@@ -9,10 +9,9 @@ import time
 import pytest
 from django.db import transaction
 
+from fluent_webhooks import send_event, verify
+from fluent_webhooks.dispatch.sweep import sweep
 from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
-from fluent_webhooks.outbox import send_event
-from fluent_webhooks.signing import verify
-from fluent_webhooks.tasks import sweep
 from tests.receiver import Reply
 from tests.services import wait_until
 

@@ -4,9 +4,9 @@ import ipaddress
 
 import pytest
 
-from fluent_webhooks.addresses import forbidden_reason, non_public_kind
-from fluent_webhooks.destinations import validate_webhook_url
 from fluent_webhooks.exceptions import InvalidWebhookURL
+from fluent_webhooks.http.addresses import forbidden_reason, non_public_kind
+from fluent_webhooks.http.destinations import validate_webhook_url
 
 
 @pytest.mark.parametrize(

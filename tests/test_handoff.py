@@ -6,9 +6,9 @@ import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
-from fluent_webhooks import tasks
+from fluent_webhooks import send_event
+from fluent_webhooks.dispatch import broker
 from fluent_webhooks.models import Event
-from fluent_webhooks.outbox import send_event
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def published(monkeypatch) -> list[list[int]]:
         messages.append(list(event_ids))
         return True
 
-    monkeypatch.setattr(tasks, "hand_off_events", record)
+    monkeypatch.setattr(broker, "request_fan_out", record)
     return messages
 
 
@@ -70,7 +70,7 @@ def test_under_asgi_events_are_handed_off_at_once(published, django_capture_on_c
 def test_a_refused_hand_off_leaves_the_events_to_the_sweeper(
     monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(tasks, "hand_off_events", lambda event_ids: False)
+    monkeypatch.setattr(broker, "request_fan_out", lambda event_ids: False)
     request_started.send(sender=None, environ={})
     with django_capture_on_commit_callbacks(execute=True):
         send_event("feed.created", {"id": 1})

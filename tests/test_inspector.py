@@ -10,7 +10,7 @@ from django.test import Client
 
 from example_project.inspector.models import Inbox, ReceivedDelivery
 from fluent_webhooks import standard_signing
-from fluent_webhooks.signing import sign
+from fluent_webhooks.signatures.fluent import sign
 
 pytestmark = pytest.mark.django_db
 

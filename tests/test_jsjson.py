@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fluent_webhooks.jsjson import format_number, stringify
+from fluent_webhooks.events.jsjson import format_number, stringify
 
 
 @pytest.mark.parametrize(

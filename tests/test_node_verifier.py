@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from fluent_webhooks.payloads import build_payload, serialize_payload
+from fluent_webhooks.events.payloads import build_payload, serialize_payload
 from fluent_webhooks.secret_keys import generate_secret
-from fluent_webhooks.signing import sign
+from fluent_webhooks.signatures.fluent import sign
 from tests.conftest import skip_or_fail
 
 VERIFIER = Path(__file__).parent / "node" / "verify.js"

@@ -12,11 +12,10 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal
 from django.test.utils import CaptureQueriesContext
 
-from fluent_webhooks.bindings import bindings
-from fluent_webhooks.events import registry
+from fluent_webhooks import registry, send_event
+from fluent_webhooks.events.bindings import bindings
 from fluent_webhooks.exceptions import ConfigurationError, UnknownEvent
 from fluent_webhooks.models import Event
-from fluent_webhooks.outbox import send_event
 from tests.conftest import XPROFILE_KEYS
 
 pytestmark = pytest.mark.django_db

@@ -9,15 +9,15 @@ import pytest
 import responses
 from django.utils import timezone
 
-from fluent_webhooks.delivery import claim_many, deliver_many, webhook_is_busy
-from fluent_webhooks.fanout import fan_out
+from fluent_webhooks import send_event
+from fluent_webhooks.backlog import busy_webhooks, fan_out, prune
+from fluent_webhooks.delivery.decide import retry_delay
+from fluent_webhooks.delivery.pipeline import claim_many, deliver_many
+from fluent_webhooks.delivery.record import redact
+from fluent_webhooks.dispatch.deliveries import _batches
+from fluent_webhooks.dispatch.sweep import collect_owed
+from fluent_webhooks.http.transport import HttpResult
 from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
-from fluent_webhooks.outbox import send_event
-from fluent_webhooks.retries import retry_delay
-from fluent_webhooks.sending import redact
-from fluent_webhooks.sweeper import collect_owed, prune
-from fluent_webhooks.tasks import _batches
-from fluent_webhooks.transport import HttpResult
 
 pytestmark = pytest.mark.django_db
 
@@ -179,6 +179,12 @@ def test_batches_group_one_webhooks_deliveries(settings):
     batches = _batches(pairs, 2)
     assert [(webhook, len(batch)) for webhook, batch in batches] == [(1, 2), (1, 1), (2, 1)]
     assert set(batches[0][1]) | set(batches[1][1]) == {pk for webhook, pk in pairs if webhook == 1}
+
+
+def webhook_is_busy(webhook_id: int) -> bool:
+    from fluent_webhooks.conf import conf
+
+    return webhook_id in busy_webhooks([webhook_id], limit=conf.max_batches_per_webhook)
 
 
 def test_a_webhook_with_enough_batches_in_flight_is_busy(webhook, settings):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from fluent_webhooks.signing import sign, verify
+from fluent_webhooks.signatures.fluent import sign, verify
 
 SECRET = "whsec_dGVzdC1zZWNyZXQtdGVzdC1zZWNyZXQtMTIzNA=="
 

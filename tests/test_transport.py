@@ -10,8 +10,8 @@ import pytest
 import requests
 import responses
 
-from fluent_webhooks import transport
-from fluent_webhooks.transport import FailureKind, parse_retry_after
+from fluent_webhooks.http import transport
+from fluent_webhooks.http.transport import FailureKind, parse_retry_after
 
 URL = "https://hooks.example.com/hook"
 

@@ -7,9 +7,8 @@ import socket
 
 import pytest
 
-from fluent_webhooks import __version__, standard_signing
+from fluent_webhooks import __version__, standard_signing, verify
 from fluent_webhooks.models import Webhook
-from fluent_webhooks.signing import verify
 from tests.conftest import API
 from tests.receiver import Reply
 

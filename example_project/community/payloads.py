@@ -152,7 +152,7 @@ def xprofile(user: Any) -> dict[str, Any]:
     """The documented ``xprofile`` from the member's profile (``XPROFILE_BUILDER``)."""
     profile = Profile.objects.filter(user=user).first()
     if profile is None:
-        from fluent_webhooks.xprofile import default_xprofile
+        from fluent_webhooks.events.xprofile import default_xprofile
 
         return default_xprofile(user)
     return {

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 
-from fluent_webhooks.bindings import bind
+from fluent_webhooks import bind
 
 from . import payloads
 from .models import (

@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from fluent_webhooks import standard_signing
-from fluent_webhooks.headers import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER
-from fluent_webhooks.sending import redact
-from fluent_webhooks.signing import verify
+from fluent_webhooks import verify, verify_standard
+from fluent_webhooks.delivery.build import DELIVERY_HEADER, EVENT_HEADER
+from fluent_webhooks.delivery.record import redact
+from fluent_webhooks.signatures.fluent import SIGNATURE_HEADER
 
 from .models import Inbox, ReceivedDelivery
 
@@ -40,8 +40,7 @@ def _receive(request: HttpRequest, box: Inbox) -> HttpResponse:
         event=request.headers.get(EVENT_HEADER, "")[:100],
         delivery_id=request.headers.get(DELIVERY_HEADER, "")[:64],
         signature_valid=valid,
-        standard_signature_valid=bool(secret)
-        and standard_signing.verify(body, request.headers, secret),
+        standard_signature_valid=bool(secret) and verify_standard(body, request.headers, secret),
         headers=redact(dict(request.headers)),  # as the delivery log: no credentials shown
         body=body.decode("utf-8", errors="replace"),
     )

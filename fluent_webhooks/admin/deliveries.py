@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from ..delivery import redeliver
+from ..delivery.pipeline import redeliver
 from ..models import Attempt, Delivery
 from .permissions import ReadOnlyLog
 

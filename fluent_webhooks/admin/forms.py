@@ -1,16 +1,18 @@
-"""The webhook form: the API's validation rules, events grouped as in the catalog."""
+"""The webhook form: events grouped as in the catalog; the rules are the model's (``rules.py``).
+
+``Webhook.clean()`` applies the same rules as the API, and a ModelForm calls it, so the form
+declares only how each field is edited.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from ..destinations import validate_webhook_url
-from ..events import ALL_EVENTS, registry
-from ..exceptions import InvalidHeaders, InvalidWebhookURL
-from ..headers import validate_custom_headers
-from ..models import MAX_RETRY_COUNT, Webhook
+from ..events.catalog import ALL_EVENTS, registry
+from ..models import Webhook
+from ..rules import DEFAULT_RETRY_COUNT
 
 
 def event_choices() -> list[tuple[str, Any]]:
@@ -21,7 +23,13 @@ def event_choices() -> list[tuple[str, Any]]:
     return choices
 
 
-class WebhookForm(forms.ModelForm):
+if TYPE_CHECKING:
+    _ModelForm = forms.ModelForm[Webhook]
+else:  # generic only in django-stubs
+    _ModelForm = forms.ModelForm
+
+
+class WebhookForm(_ModelForm):
     # A plain text field: the URL rules (and their messages) are the API's, not URLField's.
     url = forms.CharField(label="URL", max_length=2048)
     events = forms.MultipleChoiceField(
@@ -35,23 +43,8 @@ class WebhookForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text='Custom headers as a JSON object, e.g. {"X-API-Key": "..."}.',
     )
-    retry_count = forms.IntegerField(min_value=0, max_value=MAX_RETRY_COUNT, initial=3)
+    retry_count = forms.IntegerField(initial=DEFAULT_RETRY_COUNT)
 
     class Meta:
         model = Webhook
         fields = ("name", "url", "events", "status", "headers", "retry_count")
-
-    def clean_url(self) -> str:
-        try:
-            return validate_webhook_url(self.cleaned_data["url"])
-        except InvalidWebhookURL as error:
-            raise forms.ValidationError(str(error)) from None
-
-    def clean_headers(self) -> dict[str, str]:
-        try:
-            return validate_custom_headers(self.cleaned_data.get("headers") or {})
-        except InvalidHeaders as error:
-            raise forms.ValidationError(str(error)) from None
-
-    def clean_events(self) -> list[str]:
-        return list(dict.fromkeys(self.cleaned_data["events"]))

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.cache import never_cache
 
-from ..delivery import send_test
-from ..events import ALL_EVENTS, registry, subscribes_to
+from ..delivery.pipeline import send_test
+from ..events.catalog import ALL_EVENTS, registry, subscribes_to
 from ..models import Attempt, Webhook
 from ..secret_keys import generate_secret, mask_secret
 from .forms import WebhookForm

@@ -6,19 +6,19 @@ from typing import Any
 
 from django.utils.module_loading import import_string
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .. import rules
 from ..conf import conf
-from ..delivery import send_test
+from ..delivery.pipeline import send_test
 from ..models import Webhook
 from . import errors
 from .permissions import CanManageWebhooks
-from .serializers import URLError, WebhookSerializer, webhook_object
+from .serializers import create_webhook, update_webhook, webhook_object
 from .throttling import TestSendThrottle
 
 
@@ -43,22 +43,18 @@ class WebhookAPIView(APIView):
         except Webhook.DoesNotExist:
             raise errors.ApiError("not_found", errors.NOT_FOUND_MESSAGE, 404) from None
 
-    def validated(self, serializer: WebhookSerializer) -> WebhookSerializer:
-        """Run validation, answering URL problems as ``invalid_url`` and the rest as
-        ``invalid_data``; both carry every field's message in ``data.errors``."""
-        if not isinstance(serializer.initial_data, dict):
+    def validated(self, request: Request, *, creating: bool) -> dict[str, Any]:
+        """The body's fields as the webhook rules accept them. URL problems answer
+        ``invalid_url``, the rest ``invalid_data``; both carry every field's message in
+        ``data.errors``. Fields that are read-only or unknown are ignored."""
+        if not isinstance(request.data, dict):
             raise errors.invalid_data({"body": "The request body must be a JSON object."})
         try:
-            serializer.is_valid(raise_exception=True)
-        except ValidationError as error:
-            field_errors = errors.flatten_errors(error.detail)
-            url_codes = serializer.errors.get("url")
-            if url_codes and any(
-                getattr(code, "code", "") == URLError.default_code for code in url_codes
-            ):
-                raise errors.invalid_url(field_errors["url"], field_errors) from None
-            raise errors.invalid_data(field_errors) from None
-        return serializer
+            return rules.clean_webhook(request.data, partial=not creating, creating=creating)
+        except rules.WebhookInvalid as error:
+            if error.url_invalid:
+                raise errors.invalid_url(error.errors["url"], error.errors) from None
+            raise errors.invalid_data(error.errors) from None
 
 
 class WebhookListView(WebhookAPIView):
@@ -67,8 +63,7 @@ class WebhookListView(WebhookAPIView):
         return Response({"webhooks": [webhook_object(w, reveal_secret=False) for w in webhooks]})
 
     def post(self, request: Request) -> Response:
-        serializer = self.validated(WebhookSerializer(data=request.data))
-        webhook = serializer.save()
+        webhook = create_webhook(self.validated(request, creating=True))
         body = webhook_object(webhook, reveal_secret=True)
         body["message"] = "Webhook created successfully."
         return Response(body, status=status.HTTP_201_CREATED)
@@ -80,8 +75,7 @@ class WebhookDetailView(WebhookAPIView):
 
     def put(self, request: Request, webhook_id: str) -> Response:
         webhook = self.get_webhook(webhook_id)
-        serializer = self.validated(WebhookSerializer(webhook, data=request.data, partial=True))
-        webhook = serializer.save()
+        webhook = update_webhook(webhook, self.validated(request, creating=False))
         body = webhook_object(webhook, reveal_secret=False)
         body["message"] = "Webhook updated successfully."
         return Response(body)

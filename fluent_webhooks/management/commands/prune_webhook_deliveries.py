@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from fluent_webhooks.sweeper import prune
+from fluent_webhooks.backlog import prune
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from fluent_webhooks.tasks import sweep
+from fluent_webhooks.dispatch.sweep import sweep
 
 
 class Command(BaseCommand):

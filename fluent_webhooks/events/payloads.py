@@ -10,8 +10,8 @@ from typing import Any
 
 from django.utils.functional import Promise
 
+from ..formats import api_datetime, iso_utc
 from . import jsjson
-from .formats import api_datetime, iso_utc
 
 
 def build_payload(

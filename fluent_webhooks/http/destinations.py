@@ -7,9 +7,9 @@ import re
 import socket
 from urllib.parse import urlsplit
 
+from ..conf import conf
+from ..exceptions import InvalidWebhookURL
 from .addresses import IPAddress, forbidden_reason
-from .conf import conf
-from .exceptions import InvalidWebhookURL
 
 MAX_URL_LENGTH = 2048
 HTTPS_REQUIRED = "Webhook URL must use HTTPS protocol."

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .exceptions import ConfigurationError
+from ..exceptions import ConfigurationError
 
 #: Subscribes a webhook to every event (allowed, but the spec discourages it).
 ALL_EVENTS = "*"

@@ -1,19 +1,26 @@
-"""When committed events are handed to the broker: at once, or after a WSGI response.
+"""When committed events go to the broker: at once, or after a WSGI response.
 
 Publishing a Celery message costs about half a millisecond. In a WSGI request the events a
-request commits are collected and handed off in one message when Django sends
-``request_finished``, which WSGI servers do once the response has gone out, so the client does
-not wait for the broker. Everywhere else (ASGI, commands, tasks, the shell) they are handed off
-as soon as their transaction commits.
+request commits are collected and handed off together when Django sends ``request_finished``,
+which WSGI servers do once the response has gone out, so the client does not wait for the
+broker. Everywhere else (ASGI, commands, tasks, the shell) they are handed off as soon as their
+transaction commits. An event's ``enqueued_at`` is presumed when it is written; a hand-off that
+fails clears it, and the sweep takes the event up.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from functools import partial
 from typing import Any
 
-from .models import Event
+from django.db import transaction
 
+from ..models import Event
+from . import broker
+
+logger = logging.getLogger(__name__)
 _local = threading.local()
 
 
@@ -29,6 +36,10 @@ def request_finished(sender: Any, **kwargs: Any) -> None:
         flush(pending)
 
 
+def hand_off_on_commit(event_id: int, using: str) -> None:
+    transaction.on_commit(partial(after_commit, event_id, using), using=using)
+
+
 def after_commit(event_id: int, using: str) -> None:
     """Hand off a committed event, or hold it for the end of the current WSGI request."""
     pending = getattr(_local, "pending", None)
@@ -39,10 +50,8 @@ def after_commit(event_id: int, using: str) -> None:
 
 
 def flush(events: list[tuple[int, str]]) -> None:
-    """Hand off events in one message; if the broker refuses, mark them for the sweeper."""
-    from .tasks import hand_off_events
-
-    if hand_off_events([event_id for event_id, _ in events]):
+    """Ask for the events' fan-out; if the broker refuses, mark them for the sweeper."""
+    if broker.request_fan_out([event_id for event_id, _ in events]):
         return
     by_database: dict[str, list[int]] = {}
     for event_id, using in events:

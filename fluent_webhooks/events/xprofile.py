@@ -8,8 +8,8 @@ from typing import Any
 
 from django.utils.module_loading import import_string
 
-from .conf import conf
-from .formats import api_datetime
+from ..conf import conf
+from ..formats import api_datetime
 
 XProfileBuilder = Callable[[Any], "dict[str, Any] | None"]
 

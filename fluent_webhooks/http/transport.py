@@ -27,9 +27,9 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family
 
+from ..conf import conf
+from ..exceptions import DestinationBlocked
 from .addresses import forbidden_reason
-from .conf import conf
-from .exceptions import DestinationBlocked
 
 
 class FailureKind(StrEnum):

@@ -1,0 +1,150 @@
+"""The worker's database work: turning events into deliveries, finding what is owed, forgetting
+what is old. Nothing here talks to the broker; ``dispatch`` hands out what these return."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from .choices import DeliveryStatus
+from .conf import conf
+from .events.catalog import subscribes_to
+from .models import Delivery, Event, Webhook
+
+#: Owed events one fan-out pass takes, and deliveries one sweep takes.
+FAN_OUT_BATCH = 500
+SWEEP_BATCH = 1000
+PRUNE_BATCH = 500
+
+#: A delivery to be handed out, as ``(webhook_id, delivery_id)``.
+DeliveryRef = tuple[int, uuid.UUID]
+
+
+def fan_out(event_ids: list[int]) -> list[DeliveryRef]:
+    """Create the deliveries of these events, once; returns them, to be handed out.
+
+    Events another worker is fanning out right now are skipped (``SKIP LOCKED``), and running
+    it again for the same events (a redelivered message, the sweep) creates nothing.
+    """
+    return _fan_out(event_ids, limit=len(event_ids)) or []
+
+
+def fan_out_owed(limit: int = FAN_OUT_BATCH) -> list[DeliveryRef] | None:
+    """Fan out the oldest owed events; None when no event was owed (or free to take)."""
+    return _fan_out(None, limit=limit)
+
+
+def _fan_out(event_ids: list[int] | None, *, limit: int) -> list[DeliveryRef] | None:
+    with transaction.atomic():
+        owed = Event.objects.select_for_update(skip_locked=True).filter(fanned_out_at__isnull=True)
+        if event_ids is not None:
+            owed = owed.filter(pk__in=event_ids)
+        events = list(owed.order_by("pk").values_list("pk", "name")[:limit])
+        if not events:
+            return None
+        webhooks = list(Webhook.objects.active().values_list("pk", "events"))
+        now = timezone.now()
+        deliveries = [
+            Delivery(event_id=event_id, webhook_id=webhook_id, next_attempt_at=now, created_at=now)
+            for event_id, name in events
+            for webhook_id, subscribed in webhooks
+            if subscribes_to(subscribed, name)
+        ]
+        Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        Event.objects.filter(pk__in=[event_id for event_id, _ in events]).update(fanned_out_at=now)
+    return [(delivery.webhook_id, delivery.pk) for delivery in deliveries]
+
+
+@dataclass(frozen=True)
+class OwedWork:
+    event_ids: list[int]
+    deliveries: list[DeliveryRef]
+
+    @property
+    def delivery_ids(self) -> list[uuid.UUID]:
+        return [delivery_id for _, delivery_id in self.deliveries]
+
+
+def find_owed(
+    *, everything: bool = False, limit: int = SWEEP_BATCH, lock: bool = False
+) -> OwedWork:
+    """The events and deliveries no broker message is known to carry, oldest first.
+
+    Owed are: fan-outs whose hand-off failed (broker down) or was not done within
+    ``STUCK_AFTER``; due retries that were stored as a due time; deliveries whose message was
+    lost; deliveries a dead worker claimed. With ``everything`` (the broker lost its messages),
+    every claimable delivery and every event not fanned out.
+    """
+    now = timezone.now()
+    stuck_before = now if everything else now - timedelta(seconds=conf.stuck_after)
+    events = Event.objects.owed(now, stuck_before).order_by("pk")
+    deliveries = Delivery.objects.owed(now, stuck_before).order_by("next_attempt_at")
+    if lock:  # inside the caller's transaction: concurrent sweeps skip each other's rows
+        events = events.select_for_update(skip_locked=True)
+        deliveries = deliveries.select_for_update(skip_locked=True)
+    return OwedWork(
+        list(events.values_list("pk", flat=True)[:limit]),
+        list(deliveries.values_list("webhook_id", "pk")[:limit]),
+    )
+
+
+def parked(webhook_ids: list[int], limit: int) -> list[DeliveryRef]:
+    """Due deliveries of these webhooks that were set aside while the webhook was busy."""
+    return list(
+        Delivery.objects.filter(
+            webhook_id__in=webhook_ids,
+            status=DeliveryStatus.PENDING,
+            next_attempt_at__lte=timezone.now(),
+            enqueued_at__isnull=True,
+        )
+        .order_by("next_attempt_at")
+        .values_list("webhook_id", "pk")[:limit]
+    )
+
+
+def busy_webhooks(webhook_ids: list[int], *, limit: int, now: datetime | None = None) -> set[int]:
+    """The webhooks among these with ``limit`` batches being sent already.
+
+    Checked before a batch is claimed, so that a slow receiver cannot take every worker
+    process while other webhooks wait. A fast receiver's batches finish within milliseconds
+    and seldom meet the limit. The count is a moment's reading; two workers may both pass.
+    """
+    in_flight = Delivery.objects.in_flight_batches(webhook_ids, now or timezone.now())
+    return {webhook_id for webhook_id, batches in in_flight.items() if batches >= limit}
+
+
+@dataclass(frozen=True)
+class Pruned:
+    events: int
+    deliveries: int
+    attempts: int
+
+
+def prune(retention_days: int | None = None) -> Pruned:
+    """Delete finished events older than the retention period, with their deliveries and
+    attempts; anything still owed is kept whatever its age."""
+    days = conf.retention_days if retention_days is None else retention_days
+    cutoff = timezone.now() - timedelta(days=days)
+    finished = (
+        Event.objects.filter(created_at__lt=cutoff, fanned_out_at__isnull=False)
+        .exclude(deliveries__status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+        .order_by("pk")
+    )
+    totals = {
+        "fluent_webhooks.Event": 0,
+        "fluent_webhooks.Delivery": 0,
+        "fluent_webhooks.Attempt": 0,
+    }
+    while ids := list(finished.values_list("pk", flat=True)[:PRUNE_BATCH]):
+        _, by_model = Event.objects.filter(pk__in=ids).delete()
+        for label, count in by_model.items():
+            totals[label] = totals.get(label, 0) + count
+    return Pruned(
+        totals["fluent_webhooks.Event"],
+        totals["fluent_webhooks.Delivery"],
+        totals["fluent_webhooks.Attempt"],
+    )

@@ -1,0 +1,26 @@
+"""The status values of webhooks and deliveries, shared by the models and their querysets."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class WebhookStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+FINAL_DELIVERY_STATUSES = (
+    DeliveryStatus.SUCCEEDED,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.CANCELLED,
+)

@@ -1,0 +1,171 @@
+"""The pipeline of one batch: claim → build → sign → send → decide → record.
+
+Each step takes what the last produced: claimed deliveries, signed requests (``build``), what
+came back (``send``), typed outcomes (``decide``), rows (``record``). ``dispatch`` then hands
+out what the outcomes ask for (retries, parked work); nothing here publishes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from .. import backlog
+from ..backlog import DeliveryRef
+from ..choices import DeliveryStatus
+from ..conf import conf
+from ..events.catalog import TEST_EVENT
+from ..events.emit import record_event
+from ..models import Delivery, Webhook
+from .build import build_request
+from .decide import AttemptOutcome, Cancelled, Delivered, Outcome, decide
+from .record import cancel, record_attempts, renew_claim
+from .send import send_batch
+
+TEST_SUCCESS_MESSAGE = "Webhook test successful."
+INACTIVE_REASON = "The webhook is inactive."
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    #: Deliveries left for later because their webhook had enough batches in flight.
+    parked: list[uuid.UUID] = field(default_factory=list)
+    #: The webhooks this batch sent to, whose parked work may follow now.
+    served_webhooks: list[int] = field(default_factory=list)
+
+
+def deliver(batch: Sequence[DeliveryRef]) -> BatchResult:
+    """Deliver a batch of ``(webhook_id, delivery_id)``, except to webhooks that are busy."""
+    webhook_ids = sorted({webhook_id for webhook_id, _ in batch})
+    busy = backlog.busy_webhooks(webhook_ids, limit=conf.max_batches_per_webhook)
+    return BatchResult(
+        outcomes=deliver_many([pk for webhook_id, pk in batch if webhook_id not in busy]),
+        parked=[pk for webhook_id, pk in batch if webhook_id in busy],
+        served_webhooks=[webhook_id for webhook_id in webhook_ids if webhook_id not in busy],
+    )
+
+
+def claim_many(
+    delivery_ids: Iterable[uuid.UUID | str], token: uuid.UUID | None = None
+) -> list[Delivery]:
+    """Take the claimable deliveries among ``delivery_ids`` for this worker, for
+    ``STUCK_AFTER`` seconds (renewed while they are being sent)."""
+    now = timezone.now()
+    return Delivery.objects.claim(
+        [uuid.UUID(str(pk)) for pk in delivery_ids],
+        token=token or uuid.uuid4(),
+        now=now,
+        until=now + timedelta(seconds=conf.stuck_after),
+    )
+
+
+def deliver_many(delivery_ids: Iterable[uuid.UUID | str]) -> list[Outcome]:
+    """Make the next attempt of every due delivery among ``delivery_ids``, side by side."""
+    token = uuid.uuid4()
+    claimed = claim_many(delivery_ids, token)
+    inactive = [d for d in claimed if not d.webhook.is_active]
+    outcomes: list[Outcome] = []
+    if inactive:
+        cancel([d.pk for d in inactive], INACTIVE_REASON, token=token)
+        outcomes += [Cancelled(d.pk, d.webhook_id, INACTIVE_REASON) for d in inactive]
+    active = [d for d in claimed if d.webhook.is_active]
+    outcomes += _attempt(active, token, may_retry=True)
+    return outcomes
+
+
+def redeliver(delivery_id: uuid.UUID | str) -> Outcome | None:
+    """Send a delivery again now, as a manual attempt with the same delivery id.
+
+    Whatever its state, except while a worker is sending it (then None). A delivery that was
+    still owed keeps its remaining retries; a finished one gets this one attempt.
+    """
+    now = timezone.now()
+    token = uuid.uuid4()
+    previous = Delivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
+    taken = (
+        Delivery.objects.filter(pk=delivery_id)
+        .exclude(status=DeliveryStatus.SENDING, locked_until__gte=now)
+        .update(
+            status=DeliveryStatus.SENDING,
+            locked_until=now + timedelta(seconds=conf.stuck_after),
+            claim_token=token,
+        )
+    )
+    if not taken:
+        return None
+    delivery = Delivery.objects.select_related("event", "webhook").get(pk=delivery_id)
+    may_retry = previous == DeliveryStatus.PENDING
+    (outcome,) = _attempt([delivery], token, may_retry=may_retry, manual=True)
+    return outcome
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    success: bool
+    status_code: int | None
+    response_time: int
+    message: str
+
+
+def send_test(webhook: Webhook, user: Any = None) -> TestOutcome:
+    """Send a signed test payload now, through the pipeline every delivery takes.
+
+    It is logged like any delivery, is never retried, and goes out even while the webhook is
+    inactive, so an admin can check an endpoint before turning it on.
+    """
+    data = {"webhook_id": webhook.pk, "message": "This is a test webhook from fluent-webhooks."}
+    event = record_event(TEST_EVENT, data, user, fanned_out=True)
+    now = timezone.now()
+    token = uuid.uuid4()
+    # Created already claimed, so that no worker or sweeper takes it up as well.
+    delivery = Delivery.objects.create(
+        event=event,
+        webhook=webhook,
+        status=DeliveryStatus.SENDING,
+        locked_until=now + timedelta(seconds=conf.stuck_after),
+        claim_token=token,
+        next_attempt_at=now,
+    )
+    (outcome,) = _attempt([delivery], token, may_retry=False, manual=True)
+    return TestOutcome(
+        success=isinstance(outcome, Delivered),
+        status_code=outcome.result.status_code,
+        response_time=outcome.result.duration_ms,
+        message=outcome.error or TEST_SUCCESS_MESSAGE,
+    )
+
+
+def _attempt(
+    deliveries: list[Delivery], token: uuid.UUID, *, may_retry: bool, manual: bool = False
+) -> list[AttemptOutcome]:
+    """Build, send, decide and record, recording each group of answers as it comes."""
+    lease = timedelta(seconds=conf.stuck_after)
+    outcomes: list[AttemptOutcome] = []
+    requests = [build_request(delivery) for delivery in deliveries]
+    for sent in send_batch(
+        requests,
+        keep_alive=lambda: renew_claim(token, timezone.now() + lease),
+        keep_alive_every=conf.stuck_after / 3,
+    ):
+        now = timezone.now()
+        group = [
+            decide(
+                item.request.delivery.pk,
+                item.request.delivery.webhook_id,
+                item.result,
+                attempt_number=item.request.delivery.attempt_count + 1,
+                retry_count=item.request.delivery.webhook.retry_count,
+                may_retry=may_retry,
+                now=now,
+            )
+            for item in sent
+        ]
+        record_attempts(sent, group, token=token, manual=manual)
+        outcomes += group
+    return outcomes

@@ -1,0 +1,131 @@
+"""Writing down what was decided: attempts, deliveries and webhook health, in one commit.
+
+Nothing here decides; ``decide`` did. Every delivery write is conditional on the claim it was
+made under, so a worker whose claim expired cannot overwrite a newer result.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ..choices import FINAL_DELIVERY_STATUSES, DeliveryStatus, WebhookStatus
+from ..models import Attempt, Delivery, Webhook
+from .decide import AttemptOutcome, Delivered, Failed, Gone, Outcome
+from .send import Sent
+
+REDACTED = "[redacted]"
+# Header names whose values may carry credentials; kept out of the delivery log.
+_SENSITIVE_HEADER = re.compile(r"auth|token|key|secret|password|cookie|session", re.IGNORECASE)
+# A successful delivery refreshes last_triggered_at at most this often, so that a busy webhook's
+# row is not written by every delivery.
+_TRIGGER_RESOLUTION = timedelta(seconds=1)
+
+
+def redact(headers: dict[str, str]) -> dict[str, str]:
+    return {
+        name: REDACTED if _SENSITIVE_HEADER.search(name) else value
+        for name, value in headers.items()
+    }
+
+
+def record_attempts(
+    sent: Sequence[Sent],
+    outcomes: Sequence[AttemptOutcome],
+    *,
+    token: uuid.UUID,
+    manual: bool = False,
+) -> None:
+    """Store each attempt, move each delivery on, and update each webhook once."""
+    now = timezone.now()
+    attempts = []
+    changes: dict[tuple[tuple[str, object], ...], list[uuid.UUID]] = {}
+    health: dict[int, Outcome] = {}
+    for request, outcome in zip(sent, outcomes, strict=True):
+        delivery = request.request.delivery
+        number = delivery.attempt_count + 1
+        reason = outcome.reason if isinstance(outcome, Failed) else ""
+        attempts.append(
+            Attempt(
+                delivery_id=delivery.pk,
+                number=number,
+                manual=manual,
+                started_at=request.started_at,
+                duration_ms=request.result.duration_ms,
+                succeeded=isinstance(outcome, Delivered),
+                status_code=request.result.status_code,
+                error=reason,
+                response_excerpt=request.result.body_excerpt,
+                request_headers=redact(request.request.headers),
+            )
+        )
+        values = _delivery_values(outcome, number, reason, now)
+        changes.setdefault(tuple(values.items()), []).append(delivery.pk)
+        # The reason for deactivating outranks any other result of the batch.
+        if not isinstance(health.get(outcome.webhook_id), Gone):
+            health[outcome.webhook_id] = outcome
+    with transaction.atomic():
+        Attempt.objects.bulk_create(attempts)
+        # One UPDATE per set of identical new values: a batch that went well is one statement.
+        # (Django's bulk_update builds a CASE per row and field, which costs more than sending.)
+        for values, ids in changes.items():
+            Delivery.objects.filter(pk__in=ids, claim_token=token).update(**dict(values))
+        for webhook_id, outcome in health.items():
+            record_health(webhook_id, outcome, now)
+
+
+def cancel(delivery_ids: list[uuid.UUID], reason: str, *, token: uuid.UUID) -> None:
+    """Close deliveries that will not be sent (their webhook was switched off)."""
+    Delivery.objects.filter(pk__in=delivery_ids, claim_token=token).update(
+        status=DeliveryStatus.CANCELLED,
+        last_error=reason,
+        locked_until=None,
+        claim_token=None,
+        completed_at=timezone.now(),
+    )
+
+
+def renew_claim(token: uuid.UUID, until: datetime) -> None:
+    """Keep a claim that is still being worked on from being taken for a dead worker's."""
+    Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING).update(
+        locked_until=until
+    )
+
+
+def record_health(webhook_id: int, outcome: Outcome, now: datetime) -> None:
+    """Success sets ``last_triggered_at`` and clears ``last_error``; failure sets ``last_error``;
+    ``Gone`` also deactivates. ``update()``, not ``save()``: an admin's edit is never lost."""
+    webhooks = Webhook.objects.filter(pk=webhook_id)
+    if isinstance(outcome, Gone):
+        webhooks.update(status=WebhookStatus.INACTIVE, last_error=outcome.error)
+    elif outcome.error is not None:
+        webhooks.update(last_error=outcome.error)
+    else:
+        webhooks.filter(
+            Q(last_error__isnull=False)
+            | Q(last_triggered_at__isnull=True)
+            | Q(last_triggered_at__lt=now - _TRIGGER_RESOLUTION)
+        ).update(last_triggered_at=now, last_error=None)
+
+
+def _delivery_values(
+    outcome: AttemptOutcome, number: int, reason: str, now: datetime
+) -> dict[str, object]:
+    values: dict[str, object] = {
+        "status": outcome.status,
+        "attempt_count": number,
+        "last_status_code": outcome.result.status_code,
+        "last_error": reason,
+        "locked_until": None,
+        "claim_token": None,
+        "completed_at": now if outcome.status in FINAL_DELIVERY_STATUSES else None,
+    }
+    if outcome.next_attempt_at is not None:  # only a retry moves the due time
+        values["next_attempt_at"] = outcome.next_attempt_at
+    return values

@@ -1,0 +1,173 @@
+"""A webhook's rules, written once: the model's ``clean()``, the API and the admin use them.
+
+``clean_webhook`` takes field values as a client sent them (JSON types) or as a form cleaned
+them, and returns them normalised, or raises ``WebhookInvalid`` with a message per field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .choices import WebhookStatus
+from .events.catalog import ALL_EVENTS, registry
+from .exceptions import FluentWebhooksError, InvalidHeaders, InvalidWebhookURL
+from .http.destinations import validate_webhook_url
+from .secret_keys import validate_secret
+from .signatures import RESERVED_HEADERS
+
+EDITABLE_FIELDS = ("name", "url", "events", "status", "headers", "retry_count")
+REQUIRED_FIELDS = ("name", "url", "events")
+MAX_NAME_LENGTH = 255
+DEFAULT_RETRY_COUNT = 3
+MAX_RETRY_COUNT = 10
+MAX_CUSTOM_HEADERS = 20
+MAX_HEADER_NAME_LENGTH = 256
+MAX_HEADER_VALUE_LENGTH = 4096
+
+# Headers the sender sets itself (besides those of the signature schemes); a custom header
+# must not override them.
+_TRANSPORT_HEADERS = frozenset(
+    {"host", "content-type", "content-length", "transfer-encoding", "connection", "user-agent"}
+)
+_OUR_PREFIX = "x-fluent-"
+# RFC 9110 token characters.
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_FORBIDDEN_VALUE_CHARACTERS = ("\r", "\n", "\x00")
+
+
+class WebhookInvalid(FluentWebhooksError, ValueError):
+    """One message per invalid field; ``url_invalid`` when a URL given broke the URL rules
+    (the API answers that as ``invalid_url``)."""
+
+    def __init__(self, errors: dict[str, str], *, url_invalid: bool = False) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors
+        self.url_invalid = url_invalid
+
+
+def clean_webhook(
+    values: Mapping[str, Any], *, partial: bool = False, creating: bool = False
+) -> dict[str, Any]:
+    """Check every field given (all required ones too, unless ``partial``); ``secret`` is
+    accepted only when ``creating``. Every field's problem is reported, not just the first."""
+    fields = (*EDITABLE_FIELDS, "secret") if creating else EDITABLE_FIELDS
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    url_invalid = False
+    if not partial:
+        for field in REQUIRED_FIELDS:
+            if values.get(field) is None:
+                errors[field] = "This field is required."
+    for field in fields:
+        if field not in values or field in errors:
+            continue
+        try:
+            cleaned[field] = _CLEANERS[field](values[field])
+        except (ValueError, TypeError) as error:
+            errors[field] = str(error)
+            url_invalid = url_invalid or isinstance(error, InvalidWebhookURL)
+    if errors:
+        raise WebhookInvalid(errors, url_invalid=url_invalid)
+    return cleaned
+
+
+def clean_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("Name must be a non-empty string.")
+    if len(value.strip()) > MAX_NAME_LENGTH:
+        raise ValueError(f"Name must be at most {MAX_NAME_LENGTH} characters.")
+    return value.strip()
+
+
+def clean_url(value: Any) -> str:
+    return validate_webhook_url(value)
+
+
+def clean_events(value: Any) -> list[str]:
+    if not isinstance(value, list | tuple) or not all(isinstance(n, str) for n in value):
+        raise ValueError("Events must be a list of event names.")
+    if not value:
+        raise ValueError("Subscribe to at least one event.")
+    unknown = [name for name in value if name != ALL_EVENTS and name not in registry]
+    if unknown:
+        raise ValueError(f"Unknown events: {', '.join(unknown)}.")
+    return list(dict.fromkeys(value))  # drop repeats, keep order
+
+
+def clean_status(value: Any) -> str:
+    if value not in WebhookStatus.values:
+        raise ValueError(f"Status must be one of: {', '.join(WebhookStatus.values)}.")
+    return str(value)
+
+
+def clean_retry_count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_RETRY_COUNT:
+        raise ValueError(
+            "Retry count must be a whole number, greater than or equal to 0 and less than "
+            f"or equal to {MAX_RETRY_COUNT}."
+        )
+    return value
+
+
+def clean_secret(value: Any) -> str:
+    return validate_secret(value)
+
+
+def is_reserved_header(name: str) -> bool:
+    lowered = name.lower()
+    return (
+        lowered in _TRANSPORT_HEADERS
+        or lowered in RESERVED_HEADERS
+        or lowered.startswith(_OUR_PREFIX)
+    )
+
+
+def validate_custom_headers(value: Any) -> dict[str, str]:
+    """Return ``value`` as custom headers, or raise ``InvalidHeaders`` saying what is wrong."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidHeaders("Headers must be an object of header names to string values.")
+    if len(value) > MAX_CUSTOM_HEADERS:
+        raise InvalidHeaders(f"At most {MAX_CUSTOM_HEADERS} custom headers are allowed.")
+    seen: set[str] = set()
+    for name, header_value in value.items():
+        if not isinstance(name, str) or not _TOKEN.match(name):
+            raise InvalidHeaders(f"{name!r} is not a valid header name.")
+        if len(name) > MAX_HEADER_NAME_LENGTH:
+            raise InvalidHeaders(f"Header name {name[:40]!r}... is too long.")
+        if is_reserved_header(name):
+            raise InvalidHeaders(f"Header {name!r} is set by the webhook sender and cannot be set.")
+        if name.lower() in seen:
+            raise InvalidHeaders(f"Header {name!r} is given more than once.")
+        seen.add(name.lower())
+        if not isinstance(header_value, str):
+            raise InvalidHeaders(f"The value of header {name!r} must be a string.")
+        if any(char in header_value for char in _FORBIDDEN_VALUE_CHARACTERS):
+            raise InvalidHeaders(
+                f"The value of header {name!r} must not contain CR, LF or NUL characters."
+            )
+        if len(header_value) > MAX_HEADER_VALUE_LENGTH:
+            raise InvalidHeaders(f"The value of header {name!r} is too long.")
+    return dict(value)
+
+
+_CLEANERS = {
+    "name": clean_name,
+    "url": clean_url,
+    "events": clean_events,
+    "status": clean_status,
+    "headers": validate_custom_headers,
+    "retry_count": clean_retry_count,
+    "secret": clean_secret,
+}
+
+__all__ = [
+    "InvalidHeaders",
+    "InvalidWebhookURL",
+    "WebhookInvalid",
+    "clean_webhook",
+    "validate_custom_headers",
+]

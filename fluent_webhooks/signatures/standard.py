@@ -1,0 +1,87 @@
+"""The Standard Webhooks scheme (https://www.standardwebhooks.com), sent beside ours.
+
+``X-Fluent-Signature`` signs the body alone, as the spec defines it, so a captured delivery
+could be replayed. ``webhook-signature`` also signs the delivery id and the timestamp, so a
+receiver can refuse old or repeated deliveries, and the Standard Webhooks libraries (Svix and
+others) verify it as they are. The key is the base64 part of a ``whsec_`` secret, decoded; a
+secret of another form is used as its UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ..secret_keys import SECRET_PREFIX
+
+if TYPE_CHECKING:
+    from . import SignedMessage
+
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+DEFAULT_TOLERANCE = 300
+
+
+def signing_key(secret: str) -> bytes:
+    if secret.startswith(SECRET_PREFIX):
+        try:
+            return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    return secret.encode("utf-8")
+
+
+def sign(delivery_id: str, timestamp: int, body: bytes, secret: str) -> str:
+    """The ``webhook-signature`` value: ``v1,<base64 HMAC-SHA256 of id.timestamp.body>``."""
+    signed = f"{delivery_id}.{timestamp}.".encode() + body
+    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def headers(delivery_id: str, timestamp: int, body: bytes, secret: str) -> dict[str, str]:
+    return {
+        ID_HEADER: delivery_id,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: sign(delivery_id, timestamp, body, secret),
+    }
+
+
+class StandardScheme:
+    header_names = frozenset({ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER})
+
+    def headers(self, message: SignedMessage, secret: str) -> dict[str, str]:
+        return headers(message.delivery_id, message.timestamp, message.body, secret)
+
+
+SCHEME = StandardScheme()
+
+
+def verify(
+    body: bytes,
+    request_headers: Mapping[str, str],
+    secret: str,
+    *,
+    tolerance: int = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> bool:
+    """Whether the Standard Webhooks headers sign ``body``, within ``tolerance`` seconds."""
+    lowered = {name.lower(): value for name, value in request_headers.items()}
+    delivery_id = lowered.get(ID_HEADER)
+    timestamp = lowered.get(TIMESTAMP_HEADER, "")
+    signatures = lowered.get(SIGNATURE_HEADER, "")
+    if not delivery_id or not timestamp.isdigit() or not signatures:
+        return False
+    current = time.time() if now is None else now
+    if abs(current - int(timestamp)) > tolerance:
+        return False
+    expected = sign(delivery_id, int(timestamp), body, secret)
+    return any(
+        hmac.compare_digest(candidate.encode(), expected.encode())
+        for candidate in signatures.split()
+    )
