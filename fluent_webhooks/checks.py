@@ -58,7 +58,7 @@ def _check_networks(values: dict[str, Any]) -> list[CheckMessage]:
 
 def _check_positive_numbers(values: dict[str, Any]) -> list[CheckMessage]:
     keys = ("CONNECT_TIMEOUT", "READ_TIMEOUT", "ATTEMPT_DEADLINE", "RETRY_AFTER_MAX", "STUCK_AFTER")
-    errors = [
+    errors: list[CheckMessage] = [
         _error(f"{key} must be a positive number of seconds.", "E004")
         for key in keys
         if not _is_number(values[key]) or values[key] <= 0
@@ -97,7 +97,7 @@ def _check_ca_bundle(values: dict[str, Any]) -> list[CheckMessage]:
 
 def _check_importables(values: dict[str, Any]) -> list[CheckMessage]:
     paths = [values["XPROFILE_BUILDER"], *values["API_AUTHENTICATION_CLASSES"]]
-    errors = []
+    errors: list[CheckMessage] = []
     for path in paths:
         try:
             import_string(path)
@@ -107,7 +107,7 @@ def _check_importables(values: dict[str, Any]) -> list[CheckMessage]:
 
 
 def _check_counts(values: dict[str, Any]) -> list[CheckMessage]:
-    errors = []
+    errors: list[CheckMessage] = []
     if not isinstance(values["RETENTION_DAYS"], int) or values["RETENTION_DAYS"] < 1:
         errors.append(_error("RETENTION_DAYS must be a whole number of days, at least 1.", "E008"))
     if not isinstance(values["RESPONSE_BODY_LIMIT"], int) or values["RESPONSE_BODY_LIMIT"] < 0:

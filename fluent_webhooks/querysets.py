@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from .choices import DeliveryStatus, WebhookStatus
 
 if TYPE_CHECKING:
-    from .models import Delivery
+    from .models import Delivery, Event, Webhook  # noqa: F401 - named in the base classes
 
 _M = TypeVar("_M", bound=models.Model)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -17,7 +17,15 @@ from .permissions import ReadOnlyLog
 MAX_REDELIVER_AT_ONCE = 20
 
 
-class AttemptInline(ReadOnlyLog, admin.TabularInline):
+if TYPE_CHECKING:
+    _AttemptInline = admin.TabularInline[Attempt, Delivery]
+    _DeliveryAdmin = admin.ModelAdmin[Delivery]
+else:  # generic only in django-stubs
+    _AttemptInline = admin.TabularInline
+    _DeliveryAdmin = admin.ModelAdmin
+
+
+class AttemptInline(ReadOnlyLog, _AttemptInline):
     model = Attempt
     extra = 0
     ordering = ("number",)
@@ -41,7 +49,7 @@ class AttemptInline(ReadOnlyLog, admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyLog, admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyLog, _DeliveryAdmin):
     list_display = (
         "id",
         "event_name",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -34,15 +34,22 @@ class EventFilter(admin.SimpleListFilter):
         return [(name, name) for name in registry.names()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> QuerySet[Webhook]:
-        if not self.value():
+        event = self.value()
+        if not event:
             return queryset
         # events is a JSON list; containment differs between databases, and webhooks are few.
-        matching = [w.pk for w in queryset if subscribes_to(w.events, self.value())]
+        matching = [w.pk for w in queryset if subscribes_to(w.events, event)]
         return queryset.filter(pk__in=matching)
 
 
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Webhook]
+else:  # generic only in django-stubs
+    _ModelAdmin = admin.ModelAdmin
+
+
 @admin.register(Webhook)
-class WebhookAdmin(ManageWebhooksPermission, admin.ModelAdmin):
+class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
     form = WebhookForm
     list_display = (
         "name",
@@ -115,7 +122,8 @@ class WebhookAdmin(ManageWebhooksPermission, admin.ModelAdmin):
         total = getattr(webhook, "attempts_24h", 0)
         if not total:
             return "-"
-        return f"{100 * webhook.successes_24h / total:.0f}% of {total}"
+        successes = getattr(webhook, "successes_24h", 0)
+        return f"{100 * successes / total:.0f}% of {total}"
 
     @admin.display(description="secret")
     def secret_control(self, webhook: Webhook) -> str:

@@ -53,8 +53,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         authenticate_header = getattr(exc, "auth_header", None)
         if authenticate_header:
             response["WWW-Authenticate"] = authenticate_header
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        response["Retry-After"] = str(int(exc.wait))
+    wait = _throttle_wait(exc)
+    if wait is not None:
+        response["Retry-After"] = str(wait)
     return response
 
 
@@ -83,13 +84,20 @@ def _convert(exc: Exception) -> ApiError | None:
     if isinstance(exc, exceptions.MethodNotAllowed):
         return ApiError("rest_no_route", str(exc.detail), 405)
     if isinstance(exc, exceptions.Throttled):
-        wait = int(exc.wait) if exc.wait is not None else None
-        return ApiError("rate_limit_exceeded", "Too many requests.", 429, retry_after=wait)
+        return ApiError(
+            "rate_limit_exceeded", "Too many requests.", 429, retry_after=_throttle_wait(exc)
+        )
     if isinstance(exc, exceptions.ValidationError):
         return invalid_data(flatten_errors(exc.detail))
     if isinstance(exc, exceptions.APIException):
         return ApiError(str(exc.default_code), str(exc.detail), exc.status_code)
     return None
+
+
+def _throttle_wait(exc: Exception) -> int | None:
+    """Whole seconds until a throttled client may try again (the stubs omit ``wait``)."""
+    wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+    return int(wait) if wait is not None else None
 
 
 def flatten_errors(detail: Any) -> dict[str, str]:

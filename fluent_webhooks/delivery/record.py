@@ -46,7 +46,7 @@ def record_attempts(
     now = timezone.now()
     attempts = []
     changes: dict[tuple[tuple[str, object], ...], list[uuid.UUID]] = {}
-    health: dict[int, Outcome] = {}
+    health: dict[int, AttemptOutcome] = {}
     for request, outcome in zip(sent, outcomes, strict=True):
         delivery = request.request.delivery
         number = delivery.attempt_count + 1
@@ -65,8 +65,8 @@ def record_attempts(
                 request_headers=redact(request.request.headers),
             )
         )
-        values = _delivery_values(outcome, number, reason, now)
-        changes.setdefault(tuple(values.items()), []).append(delivery.pk)
+        new_values = _delivery_values(outcome, number, reason, now)
+        changes.setdefault(tuple(new_values.items()), []).append(delivery.pk)
         # The reason for deactivating outranks any other result of the batch.
         if not isinstance(health.get(outcome.webhook_id), Gone):
             health[outcome.webhook_id] = outcome
@@ -76,8 +76,8 @@ def record_attempts(
         # (Django's bulk_update builds a CASE per row and field, which costs more than sending.)
         for values, ids in changes.items():
             Delivery.objects.filter(pk__in=ids, claim_token=token).update(**dict(values))
-        for webhook_id, outcome in health.items():
-            record_health(webhook_id, outcome, now)
+        for webhook_id, latest in health.items():
+            record_health(webhook_id, latest, now)
 
 
 def cancel(delivery_ids: list[uuid.UUID], reason: str, *, token: uuid.UUID) -> None:

@@ -55,6 +55,7 @@ class Publisher:
 def publisher() -> Iterator[Publisher]:
     """A publisher whose connection is up, or an error at once."""
     with current_app.producer_pool.acquire(block=True) as producer:
+        assert producer.connection is not None
         producer.connection.ensure_connection(max_retries=0)
         yield Publisher(producer)
 

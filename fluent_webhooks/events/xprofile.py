@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django.utils.module_loading import import_string
 
@@ -23,7 +23,7 @@ def build_xprofile(user: Any) -> dict[str, Any] | None:
 
 @lru_cache(maxsize=4)
 def _builder(path: str) -> XProfileBuilder:
-    return import_string(path)
+    return cast(XProfileBuilder, import_string(path))
 
 
 def default_xprofile(user: Any) -> dict[str, Any]:
