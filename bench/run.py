@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -79,7 +80,9 @@ def main() -> None:
                 except Exception:
                     traceback.print_exc()
                     results[name].append({})
-                print(f"    ({time.monotonic() - started:.0f} s)", flush=True)
+                took = time.monotonic() - started
+                load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+                print(f"    ({took:.0f} s; load average {load})", flush=True)
     finally:
         bench.black_hole.stop()
         bench.receiver.stop()
@@ -93,17 +96,16 @@ def main() -> None:
 
 
 def rows(results: dict[str, list[dict[str, float]]]) -> list[tuple[str, Metric, list[float]]]:
-    found = [
-        (name, metric, [figures.get(metric.key, math.nan) for figures in runs])
-        for name, runs in results.items()
-        for metric in SCENARIOS[name].METRICS
-    ]
-    if "bare" in results and "drain" in results:
-        ratios = [
-            project.get("rate", math.nan) / floor.get("rate", math.nan)
-            for project, floor in zip(results["drain"], results["bare"], strict=True)
-        ]
-        found.append(("drain", RATIO, ratios))
+    found = []
+    for name, runs in results.items():
+        for metric in SCENARIOS[name].METRICS:
+            found.append((name, metric, [figures.get(metric.key, math.nan) for figures in runs]))
+        if name == "drain" and "bare" in results:
+            ratios = [
+                project.get("rate", math.nan) / floor.get("rate", math.nan)
+                for project, floor in zip(runs, results["bare"], strict=True)
+            ]
+            found.append((name, RATIO, ratios))
     return found
 
 
