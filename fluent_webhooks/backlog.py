@@ -20,6 +20,12 @@ FAN_OUT_BATCH = 500
 SWEEP_BATCH = 1000
 PRUNE_BATCH = 500
 
+#: Seconds after which a batch still being sent counts against ``MAX_BATCHES_PER_WEBHOOK``
+#: whatever its webhook's record; and how recent a success must be for a webhook to count as
+#: answering well.
+SLOW_BATCH_SECONDS = 1.0
+ANSWERING_WELL_WITHIN = 60.0
+
 #: A delivery to be handed out, as ``(webhook_id, delivery_id)``.
 DeliveryRef = tuple[int, uuid.UUID]
 
@@ -107,14 +113,31 @@ def parked(webhook_ids: list[int], limit: int) -> list[DeliveryRef]:
 
 
 def busy_webhooks(webhook_ids: list[int], *, limit: int, now: datetime | None = None) -> set[int]:
-    """The webhooks among these with ``limit`` batches being sent already.
+    """The webhooks among these that already have ``limit`` batches being sent.
 
     Checked before a batch is claimed, so that a slow receiver cannot take every worker
-    process while other webhooks wait. A fast receiver's batches finish within milliseconds
-    and seldom meet the limit. The count is a moment's reading; two workers may both pass.
+    process while other webhooks wait. A batch counts once it has been out for
+    ``SLOW_BATCH_SECONDS``, or at once for a webhook not known to answer well (no success in
+    the last minute, or a failure since): a receiver that answers quickly gets as many batches
+    at once as there are processes free, one that hangs gets ``limit``. The count is a
+    moment's reading; two workers may both pass.
     """
-    in_flight = Delivery.objects.in_flight_batches(webhook_ids, now or timezone.now())
-    return {webhook_id for webhook_id, batches in in_flight.items() if batches >= limit}
+    now = now or timezone.now()
+    in_flight = Delivery.objects.in_flight_batches(
+        webhook_ids, now, slow_since=now - timedelta(seconds=SLOW_BATCH_SECONDS)
+    )
+    busy = {webhook_id for webhook_id, (_, slow) in in_flight.items() if slow >= limit}
+    candidates = [w for w, (batches, _) in in_flight.items() if batches >= limit and w not in busy]
+    if candidates:
+        answering_well = set(
+            Webhook.objects.filter(
+                pk__in=candidates,
+                last_error__isnull=True,
+                last_triggered_at__gte=now - timedelta(seconds=ANSWERING_WELL_WITHIN),
+            ).values_list("pk", flat=True)
+        )
+        busy.update(w for w in candidates if w not in answering_well)
+    return busy
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,8 @@ class Delivery(models.Model):
     # token of that claim (it tells a worker which rows of a batch it won).
     locked_until = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    # When the current claim was taken (``locked_until`` moves on as the claim is renewed).
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

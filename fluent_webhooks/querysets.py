@@ -43,7 +43,7 @@ _RETURNED = ", ".join(
     + [f"w.{c}" for c in _CLAIMED_WEBHOOK]
 )
 _CLAIM_SQL = (
-    "UPDATE {delivery} AS d SET status = %s, claim_token = %s, locked_until = %s "
+    "UPDATE {delivery} AS d SET status = %s, claim_token = %s, claimed_at = %s, locked_until = %s "
     "FROM {event} AS e, {webhook} AS w "
     "WHERE e.id = d.event_id AND w.id = d.webhook_id AND d.id = ANY(%s) "
     "AND ((d.status = %s AND d.next_attempt_at <= %s) OR (d.status = %s AND d.locked_until < %s)) "
@@ -68,8 +68,11 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         )
         return self.claimable(now).filter(not_handed_out | Q(status=DeliveryStatus.SENDING))
 
-    def in_flight_batches(self, webhook_ids: list[int], now: datetime) -> dict[int, int]:
-        """How many claims (batches) are being sent to each of these webhooks right now."""
+    def in_flight_batches(
+        self, webhook_ids: list[int], now: datetime, *, slow_since: datetime
+    ) -> dict[int, tuple[int, int]]:
+        """Per webhook, how many claims (batches) are being sent right now, and how many of
+        those were claimed before ``slow_since``."""
         rows = (
             self.filter(
                 webhook_id__in=webhook_ids,
@@ -77,10 +80,13 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
                 locked_until__gt=now,
             )
             .values("webhook_id")
-            .annotate(batches=Count("claim_token", distinct=True))
-            .values_list("webhook_id", "batches")
+            .annotate(
+                batches=Count("claim_token", distinct=True),
+                slow=Count("claim_token", distinct=True, filter=Q(claimed_at__lte=slow_since)),
+            )
+            .values_list("webhook_id", "batches", "slow")
         )
-        return dict(rows)
+        return {webhook_id: (batches, slow) for webhook_id, batches, slow in rows}
 
     def claim(
         self, delivery_ids: list[uuid.UUID], *, token: uuid.UUID, now: datetime, until: datetime
@@ -100,7 +106,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         connection = connections[self.db]
         if connection.vendor != "postgresql":
             self.claimable(now).filter(pk__in=delivery_ids).update(
-                status=DeliveryStatus.SENDING, claim_token=token, locked_until=until
+                status=DeliveryStatus.SENDING, claim_token=token, claimed_at=now, locked_until=until
             )
             return list(
                 self.filter(pk__in=delivery_ids, claim_token=token).select_related(
@@ -121,6 +127,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         params: list[Any] = [
             DeliveryStatus.SENDING.value,
             Delivery._meta.get_field("claim_token").get_db_prep_value(token, connection),
+            stamp(now),
             stamp(until),
             ids,
             DeliveryStatus.PENDING.value,

@@ -95,6 +95,7 @@ def redeliver(delivery_id: uuid.UUID | str) -> Outcome | None:
             status=DeliveryStatus.SENDING,
             locked_until=now + timedelta(seconds=conf.stuck_after),
             claim_token=token,
+            claimed_at=now,
         )
     )
     if not taken:
@@ -130,6 +131,7 @@ def send_test(webhook: Webhook, user: Any = None) -> TestOutcome:
         status=DeliveryStatus.SENDING,
         locked_until=now + timedelta(seconds=conf.stuck_after),
         claim_token=token,
+        claimed_at=now,
         next_attempt_at=now,
     )
     (outcome,) = _attempt([delivery], token, may_retry=False, manual=True)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ..choices import FINAL_DELIVERY_STATUSES, DeliveryStatus, WebhookStatus
 from ..models import Attempt, Delivery, Webhook
-from .decide import AttemptOutcome, Delivered, Failed, Gone, Outcome
+from .decide import AttemptOutcome, Delivered, Failed, Gone
 from .send import Sent
 
 REDACTED = "[redacted]"
@@ -76,8 +76,7 @@ def record_attempts(
         # (Django's bulk_update builds a CASE per row and field, which costs more than sending.)
         for values, ids in changes.items():
             Delivery.objects.filter(pk__in=ids, claim_token=token).update(**dict(values))
-        for webhook_id, latest in health.items():
-            record_health(webhook_id, latest, now)
+        record_health(health, now)
 
 
 def cancel(delivery_ids: list[uuid.UUID], reason: str, *, token: uuid.UUID) -> None:
@@ -98,20 +97,27 @@ def renew_claim(token: uuid.UUID, until: datetime) -> None:
     )
 
 
-def record_health(webhook_id: int, outcome: Outcome, now: datetime) -> None:
-    """Success sets ``last_triggered_at`` and clears ``last_error``; failure sets ``last_error``;
-    ``Gone`` also deactivates. ``update()``, not ``save()``: an admin's edit is never lost."""
-    webhooks = Webhook.objects.filter(pk=webhook_id)
-    if isinstance(outcome, Gone):
-        webhooks.update(status=WebhookStatus.INACTIVE, last_error=outcome.error)
-    elif outcome.error is not None:
-        webhooks.update(last_error=outcome.error)
-    else:
-        webhooks.filter(
+def record_health(outcomes: dict[int, AttemptOutcome], now: datetime) -> None:
+    """Per webhook, its latest outcome: a success sets ``last_triggered_at`` and clears
+    ``last_error``; a failure sets ``last_error``; ``Gone`` also deactivates. One UPDATE per
+    kind of change, not per webhook; ``update()``, so an admin's concurrent edit is not lost."""
+    succeeded = [w for w, outcome in outcomes.items() if outcome.error is None]
+    if succeeded:
+        Webhook.objects.filter(pk__in=succeeded).filter(
             Q(last_error__isnull=False)
             | Q(last_triggered_at__isnull=True)
             | Q(last_triggered_at__lt=now - _TRIGGER_RESOLUTION)
         ).update(last_triggered_at=now, last_error=None)
+    failed: dict[tuple[str, bool], list[int]] = {}
+    for webhook_id, outcome in outcomes.items():
+        if outcome.error is not None:
+            failed.setdefault((outcome.error, isinstance(outcome, Gone)), []).append(webhook_id)
+    for (error, gone), webhook_ids in failed.items():
+        webhooks = Webhook.objects.filter(pk__in=webhook_ids)
+        if gone:
+            webhooks.update(status=WebhookStatus.INACTIVE, last_error=error)
+        else:
+            webhooks.update(last_error=error)
 
 
 def _delivery_values(

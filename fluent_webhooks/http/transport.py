@@ -172,14 +172,16 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
         return HttpResult(status_code=None, duration_ms=elapsed_ms(), failure=kind, error=error)
 
     try:
-        with get_session().post(
-            url,
-            data=body,
-            headers=headers,
+        # Prepared directly and sent: Session.request would merge the session's and the
+        # environment's settings, none of which we use, at about a third of the request's cost.
+        prepared = requests.Request("POST", url, data=body, headers=headers).prepare()
+        with get_session().send(
+            prepared,
             timeout=(conf.connect_timeout, conf.read_timeout),
             allow_redirects=False,
             stream=True,
             verify=conf.ca_bundle or True,
+            proxies={},
         ) as response:
             excerpt = _read_capped(response, conf.response_body_limit, deadline)
             return HttpResult(
