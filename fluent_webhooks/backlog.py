@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .choices import DeliveryStatus
@@ -25,6 +25,9 @@ PRUNE_BATCH = 500
 #: answering well.
 SLOW_BATCH_SECONDS = 1.0
 ANSWERING_WELL_WITHIN = 60.0
+
+# The first key of the advisory locks of lock_webhooks, so that they meet no other's.
+_CLAIM_LOCK_SPACE = 0x57EB
 
 #: A delivery to be handed out, as ``(webhook_id, delivery_id)``.
 DeliveryRef = tuple[int, uuid.UUID]
@@ -110,6 +113,22 @@ def parked(webhook_ids: list[int], limit: int) -> list[DeliveryRef]:
         .order_by("next_attempt_at")
         .values_list("webhook_id", "pk")[:limit]
     )
+
+
+def lock_webhooks(webhook_ids: list[int]) -> None:
+    """Hold, until the transaction ends, the right to claim batches for these webhooks.
+
+    Without it, two workers could both find a webhook free and both claim a batch for it
+    (a receiver that hangs then holds two processes). A PostgreSQL advisory lock per webhook,
+    taken in id order so that two batches never wait for each other; elsewhere (SQLite
+    serialises writes anyway) nothing.
+    """
+    if webhook_ids and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, id) FROM unnest(%s::int[]) AS id ORDER BY id",
+                [_CLAIM_LOCK_SPACE, sorted(webhook_ids)],
+            )
 
 
 def busy_webhooks(webhook_ids: list[int], *, limit: int, now: datetime | None = None) -> set[int]:

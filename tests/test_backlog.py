@@ -1,15 +1,19 @@
-"""The worker's database work: which webhooks are too busy for another batch."""
+"""The worker's database work: which webhooks are too busy for another batch, decided once."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from fluent_webhooks.backlog import busy_webhooks
+from fluent_webhooks.delivery.pipeline import BatchResult, deliver
 from fluent_webhooks.models import Delivery, Event, Webhook
+from tests.receiver import Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +59,37 @@ def test_a_dead_workers_claim_does_not_make_a_webhook_busy(webhook):
     in_flight(webhook, claimed_seconds_ago=60)
     Delivery.objects.update(locked_until=timezone.now() - timedelta(seconds=1))
     assert busy_webhooks([webhook.pk], limit=1) == set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_for_a_hanging_webhook_send_one_batch(
+    test_database_url, receiver, loopback_allowed
+):
+    """Both find the webhook free at the same moment; only one may hold a process for it."""
+    receiver.reply = Reply(delay=1.0)
+    webhook = Webhook.objects.create(name="slow", url=receiver.url(), events=["*"])
+    now = timezone.now()
+    deliveries = [
+        Delivery.objects.create(
+            event=Event.objects.create(name="feed.created", body="{}", fanned_out_at=now),
+            webhook=webhook,
+        )
+        for _ in range(2)
+    ]
+    start = threading.Barrier(2)
+    results: list[BatchResult] = []
+
+    def worker(delivery: Delivery) -> None:
+        start.wait()
+        try:
+            results.append(deliver([(webhook.pk, delivery.pk)]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(d,)) for d in deliveries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(r.parked) for r in results) == [0, 1]
+    assert len(receiver.requests) == 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from .. import backlog
@@ -43,9 +44,13 @@ class BatchResult:
 def deliver(batch: Sequence[DeliveryRef]) -> BatchResult:
     """Deliver a batch of ``(webhook_id, delivery_id)``, except to webhooks that are busy."""
     webhook_ids = sorted({webhook_id for webhook_id, _ in batch})
-    busy = backlog.busy_webhooks(webhook_ids, limit=conf.max_batches_per_webhook)
+    token = uuid.uuid4()
+    with transaction.atomic():  # one worker at a time decides for these webhooks
+        backlog.lock_webhooks(webhook_ids)
+        busy = backlog.busy_webhooks(webhook_ids, limit=conf.max_batches_per_webhook)
+        claimed = claim_many([pk for webhook_id, pk in batch if webhook_id not in busy], token)
     return BatchResult(
-        outcomes=deliver_many([pk for webhook_id, pk in batch if webhook_id not in busy]),
+        outcomes=_deliver_claimed(claimed, token),
         parked=[pk for webhook_id, pk in batch if webhook_id in busy],
         served_webhooks=[webhook_id for webhook_id in webhook_ids if webhook_id not in busy],
     )
@@ -68,7 +73,10 @@ def claim_many(
 def deliver_many(delivery_ids: Iterable[uuid.UUID | str]) -> list[Outcome]:
     """Make the next attempt of every due delivery among ``delivery_ids``, side by side."""
     token = uuid.uuid4()
-    claimed = claim_many(delivery_ids, token)
+    return _deliver_claimed(claim_many(delivery_ids, token), token)
+
+
+def _deliver_claimed(claimed: list[Delivery], token: uuid.UUID) -> list[Outcome]:
     inactive = [d for d in claimed if not d.webhook.is_active]
     outcomes: list[Outcome] = []
     if inactive:
