@@ -17,15 +17,17 @@ pytestmark = pytest.mark.services
 
 @pytest.fixture
 def redis(broker):
-    """The test process publishes to the tests' private redis-server, emptied first."""
+    """The test process publishes to a database of the tests' private redis-server that no
+    worker reads (the worker tests' worker reads database 0), emptied first."""
     from example_project.celery import app
 
-    use_broker(app, broker.url)
+    previous = app.conf.broker_url
+    use_broker(app, broker.url.rsplit("/", 1)[0] + "/1")
     with app.connection_for_write() as connection:
         client = connection.default_channel.client
-        client.flushall()
+        client.flushdb()
         yield client
-    use_broker(app, "memory://")
+    use_broker(app, previous)
 
 
 def queued(client) -> int:
@@ -46,7 +48,7 @@ def test_events_ride_along_with_a_fan_out_already_on_its_way(redis):
 def test_a_flushed_or_restarted_broker_is_noticed_once(redis):
     assert dispatch_broker.messages_lost()  # a new broker: nothing of ours in it
     assert not dispatch_broker.messages_lost()
-    redis.flushall()
+    redis.flushdb()
     assert dispatch_broker.messages_lost()
     assert not dispatch_broker.messages_lost()
 
@@ -58,7 +60,7 @@ def test_after_a_flush_the_sweep_hands_out_what_was_in_flight(redis, webhook):
         event = send_event("feed.created", {"id": 1})
     Event.objects.filter(pk=event.pk).update(fanned_out_at=None)
     assert sweep() == {"events": 0, "deliveries": 0}  # handed out just now: not owed yet
-    redis.flushall()  # the fan-out message is gone
+    redis.flushdb()  # the fan-out message is gone
     assert sweep()["events"] == 1
     assert queued(redis) == 1
     assert not Delivery.objects.exists()
