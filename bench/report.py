@@ -14,7 +14,7 @@ class Metric:
 
     key: str
     label: str
-    unit: str  # "/s", "ms", "s", "%" or "" (a count)
+    unit: str  # "/s", "ms", "s", "%", "MB" or "" (a count)
     target: float | None = None
     higher_is_better: bool = True
 
@@ -31,6 +31,8 @@ class Metric:
             return f"{value:,.0f} ms"
         if self.unit == "/s":
             return f"{value:,.0f}/s"
+        if self.unit == "MB":
+            return f"{value:,.1f} MB"
         return f"{value:,.0f}"
 
     def target_text(self) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from common import BENCH_DATABASE, drop_database, setup_django
 from receiver import BlackHole, Nginx
 from report import Metric, table
-from scenarios import Scenario, bare, drain, fanout, isolation, latency
+from scenarios import Scenario, bare, drain, fanout, isolation, latency, memory
 from workload import Bench
 
 SCENARIOS: dict[str, Scenario] = {
@@ -29,6 +29,7 @@ SCENARIOS: dict[str, Scenario] = {
     "latency": latency,
     "fanout": fanout,
     "isolation": isolation,
+    "memory": memory,
 }
 RATIO = Metric("ratio", "drain/bare", "%", 0.15)
 
