@@ -90,7 +90,7 @@ def find_owed(
     """
     now = timezone.now()
     stuck_before = now if everything else now - timedelta(seconds=conf.stuck_after)
-    events = Event.objects.owed(now, stuck_before).order_by("pk")
+    events = Event.objects.owed(stuck_before).order_by("pk")
     deliveries = Delivery.objects.owed(now, stuck_before).order_by("next_attempt_at")
     if lock:  # inside the caller's transaction: concurrent sweeps skip each other's rows
         events = events.select_for_update(skip_locked=True)

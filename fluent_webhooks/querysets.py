@@ -24,7 +24,7 @@ class WebhookQuerySet(models.QuerySet["Webhook"]):
 
 
 class EventQuerySet(models.QuerySet["Event"]):
-    def owed(self, now: datetime, stuck_before: datetime) -> EventQuerySet:
+    def owed(self, stuck_before: datetime) -> EventQuerySet:
         """Events whose fan-out never reached the broker, or was handed out and not done."""
         return self.filter(fanned_out_at__isnull=True).filter(
             Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stuck_before)
@@ -45,10 +45,15 @@ _RETURNED = ", ".join(
 _CLAIM_SQL = (
     "UPDATE {delivery} AS d SET status = %s, claim_token = %s, claimed_at = %s, locked_until = %s "
     "FROM {event} AS e, {webhook} AS w "
-    "WHERE e.id = d.event_id AND w.id = d.webhook_id AND d.id = ANY(%s) "
-    "AND ((d.status = %s AND d.next_attempt_at <= %s) OR (d.status = %s AND d.locked_until < %s)) "
+    "WHERE e.id = d.event_id AND w.id = d.webhook_id AND d.id = ANY(%s) AND {takeable} "
     "RETURNING {returned}"
 )
+# Due and pending, or abandoned mid-send (parameters: pending, now, sending, now)...
+_TAKEABLE = (
+    "((d.status = %s AND d.next_attempt_at <= %s) OR (d.status = %s AND d.locked_until < %s))"
+)
+# ... or, for a redelivery, in any state but while another claim is live (sending, now).
+_TAKEABLE_MANUALLY = "(d.status <> %s OR d.locked_until < %s)"
 
 
 class DeliveryQuerySet(models.QuerySet["Delivery"]):
@@ -89,9 +94,16 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         return {webhook_id: (batches, slow) for webhook_id, batches, slow in rows}
 
     def claim(
-        self, delivery_ids: list[uuid.UUID], *, token: uuid.UUID, now: datetime, until: datetime
+        self,
+        delivery_ids: list[uuid.UUID],
+        *,
+        token: uuid.UUID,
+        now: datetime,
+        until: datetime,
+        manual: bool = False,
     ) -> list[Delivery]:
-        """Take the claimable deliveries among ``delivery_ids`` for one worker until ``until``.
+        """Take the claimable deliveries among ``delivery_ids`` for one worker until ``until``;
+        ``manual`` (a redelivery) takes them in any state but while another claim is live.
 
         On PostgreSQL one ``UPDATE ... FROM ... RETURNING`` that also reads the event and
         webhook the sender needs; a delivery another worker won (the row lock makes the loser
@@ -105,7 +117,12 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
 
         connection = connections[self.db]
         if connection.vendor != "postgresql":
-            self.claimable(now).filter(pk__in=delivery_ids).update(
+            takeable = (
+                self.exclude(status=DeliveryStatus.SENDING, locked_until__gte=now)
+                if manual
+                else self.claimable(now)
+            )
+            takeable.filter(pk__in=delivery_ids).update(
                 status=DeliveryStatus.SENDING, claim_token=token, claimed_at=now, locked_until=until
             )
             return list(
@@ -122,7 +139,11 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         stamp = connection.ops.adapt_datetimefield_value
         # Identifiers come from the models' meta, quoted; every value is a parameter.
         sql = _CLAIM_SQL.format(
-            delivery=delivery_table, event=event_table, webhook=webhook_table, returned=_RETURNED
+            delivery=delivery_table,
+            event=event_table,
+            webhook=webhook_table,
+            takeable=_TAKEABLE_MANUALLY if manual else _TAKEABLE,
+            returned=_RETURNED,
         )
         params: list[Any] = [
             DeliveryStatus.SENDING.value,
@@ -130,10 +151,16 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             stamp(now),
             stamp(until),
             ids,
-            DeliveryStatus.PENDING.value,
-            stamp(now),
-            DeliveryStatus.SENDING.value,
-            stamp(now),
+            *(
+                [DeliveryStatus.SENDING.value, stamp(now)]
+                if manual
+                else [
+                    DeliveryStatus.PENDING.value,
+                    stamp(now),
+                    DeliveryStatus.SENDING.value,
+                    stamp(now),
+                ]
+            ),
         ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -34,8 +34,11 @@ _AT_LEAST_ONCE: dict[str, Any] = {
 
 
 @shared_task(name=broker.FAN_OUT_TASK, **_AT_LEAST_ONCE)
-def fan_out_task(event_ids: list[int] | int | None = None) -> None:
-    """Create the deliveries of every owed event, oldest first, and hand them out."""
+def fan_out_task(event_ids: list[int]) -> None:
+    """Create the deliveries of every owed event, oldest first, and hand them out.
+
+    ``event_ids`` are the events that asked for this message; every owed one is taken along.
+    """
     broker.fan_out_started()
     started = time.monotonic()
     while (created := backlog.fan_out_owed()) is not None:
@@ -46,11 +49,9 @@ def fan_out_task(event_ids: list[int] | int | None = None) -> None:
 
 
 @shared_task(name=broker.DELIVER_TASK, **_AT_LEAST_ONCE)
-def deliver_task(message: DeliverMessage | list[str], webhook_id: int | None = None) -> None:
+def deliver_task(message: DeliverMessage) -> None:
     """Deliver a batch; set aside what a busy webhook must wait for; hand on retries."""
-    if message and isinstance(message[0], str):  # a message of version 0.1
-        message = [(webhook_id or 0, [str(pk) for pk in message])]
-    result = pipeline.deliver(deliveries.unpack(message))  # type: ignore[arg-type]
+    result = pipeline.deliver(deliveries.unpack(message))
     deliveries.park(result.parked)
     deliveries.schedule_retries(result.outcomes)
     deliveries.hand_out_parked(result.served_webhooks)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from fluent_webhooks import send_event
 from fluent_webhooks.backlog import busy_webhooks, fan_out, prune
 from fluent_webhooks.delivery.decide import retry_delay
-from fluent_webhooks.delivery.pipeline import claim_many, deliver_many
+from fluent_webhooks.delivery.pipeline import claim_many, deliver_many, redeliver
 from fluent_webhooks.delivery.record import redact
 from fluent_webhooks.dispatch.deliveries import _batches
 from fluent_webhooks.dispatch.sweep import collect_owed
@@ -197,3 +197,18 @@ def test_a_webhook_with_enough_batches_in_flight_is_busy(webhook, settings):
     expired = timezone.now() - timedelta(seconds=1)
     Delivery.objects.filter(webhook=webhook).update(locked_until=expired)  # dead workers' claims
     assert not webhook_is_busy(webhook.pk)
+
+
+@responses.activate
+def test_redelivery_takes_a_finished_delivery_but_not_one_being_sent(webhook):
+    responses.post(webhook.url, status=200)
+    finished = make_delivery(webhook, status="failed", attempt_count=4)
+    outcome = redeliver(finished.pk)
+    assert outcome is not None
+    assert outcome.status == "succeeded"
+    attempt = Attempt.objects.get(delivery=finished)
+    assert (attempt.number, attempt.manual) == (5, True)
+    lease = timezone.now() + timedelta(minutes=1)
+    busy = make_delivery(webhook, status="sending", locked_until=lease, claim_token=uuid.uuid4())
+    assert redeliver(busy.pk) is None
+    assert Delivery.objects.get(pk=busy.pk).status == "sending"

@@ -57,20 +57,21 @@ def deliver(batch: Sequence[DeliveryRef]) -> BatchResult:
 
 
 def claim_many(
-    delivery_ids: Iterable[uuid.UUID | str], token: uuid.UUID | None = None
+    delivery_ids: Iterable[uuid.UUID], token: uuid.UUID | None = None, *, manual: bool = False
 ) -> list[Delivery]:
     """Take the claimable deliveries among ``delivery_ids`` for this worker, for
     ``STUCK_AFTER`` seconds (renewed while they are being sent)."""
     now = timezone.now()
     return Delivery.objects.claim(
-        [uuid.UUID(str(pk)) for pk in delivery_ids],
+        list(delivery_ids),
         token=token or uuid.uuid4(),
         now=now,
         until=now + timedelta(seconds=conf.stuck_after),
+        manual=manual,
     )
 
 
-def deliver_many(delivery_ids: Iterable[uuid.UUID | str]) -> list[Outcome]:
+def deliver_many(delivery_ids: Iterable[uuid.UUID]) -> list[Outcome]:
     """Make the next attempt of every due delivery among ``delivery_ids``, side by side."""
     token = uuid.uuid4()
     return _deliver_claimed(claim_many(delivery_ids, token), token)
@@ -87,30 +88,19 @@ def _deliver_claimed(claimed: list[Delivery], token: uuid.UUID) -> list[Outcome]
     return outcomes
 
 
-def redeliver(delivery_id: uuid.UUID | str) -> Outcome | None:
+def redeliver(delivery_id: uuid.UUID) -> Outcome | None:
     """Send a delivery again now, as a manual attempt with the same delivery id.
 
     Whatever its state, except while a worker is sending it (then None). A delivery that was
     still owed keeps its remaining retries; a finished one gets this one attempt.
     """
-    now = timezone.now()
-    token = uuid.uuid4()
     previous = Delivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
-    taken = (
-        Delivery.objects.filter(pk=delivery_id)
-        .exclude(status=DeliveryStatus.SENDING, locked_until__gte=now)
-        .update(
-            status=DeliveryStatus.SENDING,
-            locked_until=now + timedelta(seconds=conf.stuck_after),
-            claim_token=token,
-            claimed_at=now,
-        )
-    )
-    if not taken:
+    token = uuid.uuid4()
+    claimed = claim_many([delivery_id], token, manual=True)
+    if not claimed:
         return None
-    delivery = Delivery.objects.select_related("event", "webhook").get(pk=delivery_id)
     may_retry = previous == DeliveryStatus.PENDING
-    (outcome,) = _attempt([delivery], token, may_retry=may_retry, manual=True)
+    (outcome,) = _attempt(claimed, token, may_retry=may_retry, manual=True)
     return outcome
 
 

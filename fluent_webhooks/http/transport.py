@@ -175,13 +175,17 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
         # Prepared and handed to the guarded adapter directly: the session's merging of
         # settings, hooks and cookie handling, none of which we use, cost more than the rest.
         prepared = requests.Request("POST", url, data=body, headers=headers).prepare()
-        with get_session().get_adapter(url).send(
-            prepared,
-            stream=True,
-            timeout=(conf.connect_timeout, conf.read_timeout),
-            verify=conf.ca_bundle or True,
-            proxies={},
-        ) as response:
+        with (
+            get_session()
+            .get_adapter(url)
+            .send(
+                prepared,
+                stream=True,
+                timeout=(conf.connect_timeout, conf.read_timeout),
+                verify=conf.ca_bundle or True,
+                proxies={},
+            ) as response
+        ):
             excerpt = _read_capped(response, conf.response_body_limit, deadline)
             return HttpResult(
                 status_code=response.status_code,
