@@ -222,3 +222,21 @@ def test_delivery_of_a_killed_worker_is_sent_again_after_its_claim_expires(live,
     assert json.loads(requests[1].body)["data"] == {"id": 5}
     (delivery,) = settle(1)
     assert delivery.status == Delivery.Status.SUCCEEDED
+
+
+def test_the_worker_survives_its_database_connections_being_cut(live, receiver):
+    """As when PostgreSQL restarts: the worker keeps its connections between tasks, so it
+    must notice that they died instead of failing every task on them."""
+    from django.db import connection
+
+    hook(receiver.url(), ["feed.created"])
+    emit("feed.created", {"id": 1})
+    receiver.wait_for(1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    emit("feed.created", {"id": 2})
+    requests = receiver.wait_for(2, timeout=20)
+    assert [json.loads(r.body)["data"]["id"] for r in requests] == [1, 2]
