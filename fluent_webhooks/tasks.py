@@ -50,11 +50,12 @@ def fan_out_task(event_ids: list[int]) -> None:
 
 @shared_task(name=broker.DELIVER_TASK, **_AT_LEAST_ONCE)
 def deliver_task(message: DeliverMessage) -> None:
-    """Deliver a batch; set aside what a busy webhook must wait for; hand on retries."""
-    result = pipeline.deliver(deliveries.unpack(message))
-    deliveries.park(result.parked)
-    deliveries.schedule_retries(result.outcomes)
-    deliveries.hand_out_parked(result.served_webhooks)
+    """Deliver a batch; set aside at once what a busy webhook must wait for (its running batch
+    hands it out when done); hand on retries; then hand out what waited for these webhooks."""
+    batch = pipeline.claim_batch(deliveries.unpack(message))
+    deliveries.park(batch.parked)
+    deliveries.schedule_retries(pipeline.deliver_claimed(batch))
+    deliveries.hand_out_parked(batch.served_webhooks)
 
 
 @shared_task(name="fluent_webhooks.sweep", ignore_result=True)

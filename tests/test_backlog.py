@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from fluent_webhooks.backlog import busy_webhooks
-from fluent_webhooks.delivery.pipeline import BatchResult, deliver
+from fluent_webhooks.delivery.pipeline import ClaimedBatch, claim_batch, deliver_claimed
 from fluent_webhooks.models import Delivery, Event, Webhook
 from tests.receiver import Reply
 
@@ -77,12 +77,14 @@ def test_two_workers_racing_for_a_hanging_webhook_send_one_batch(
         for _ in range(2)
     ]
     start = threading.Barrier(2)
-    results: list[BatchResult] = []
+    results: list[ClaimedBatch] = []
 
     def worker(delivery: Delivery) -> None:
         start.wait()
         try:
-            results.append(deliver([(webhook.pk, delivery.pk)]))
+            batch = claim_batch([(webhook.pk, delivery.pk)])
+            results.append(batch)
+            deliver_claimed(batch)
         finally:
             connection.close()
 

@@ -33,27 +33,36 @@ INACTIVE_REASON = "The webhook is inactive."
 
 
 @dataclass(frozen=True)
-class BatchResult:
-    outcomes: list[Outcome] = field(default_factory=list)
+class ClaimedBatch:
+    """What a batch could take: claimed deliveries, and those left for a busy webhook."""
+
+    token: uuid.UUID
+    claimed: list[Delivery]
     #: Deliveries left for later because their webhook had enough batches in flight.
     parked: list[uuid.UUID] = field(default_factory=list)
-    #: The webhooks this batch sent to, whose parked work may follow now.
+    #: The webhooks this batch sends to, whose parked work may follow once it is done.
     served_webhooks: list[int] = field(default_factory=list)
 
 
-def deliver(batch: Sequence[DeliveryRef]) -> BatchResult:
-    """Deliver a batch of ``(webhook_id, delivery_id)``, except to webhooks that are busy."""
+def claim_batch(batch: Sequence[DeliveryRef]) -> ClaimedBatch:
+    """Claim a batch of ``(webhook_id, delivery_id)``, except for webhooks that are busy."""
     webhook_ids = sorted({webhook_id for webhook_id, _ in batch})
     token = uuid.uuid4()
     with transaction.atomic():  # one worker at a time decides for these webhooks
         backlog.lock_webhooks(webhook_ids)
         busy = backlog.busy_webhooks(webhook_ids, limit=conf.max_batches_per_webhook)
         claimed = claim_many([pk for webhook_id, pk in batch if webhook_id not in busy], token)
-    return BatchResult(
-        outcomes=_deliver_claimed(claimed, token),
+    return ClaimedBatch(
+        token,
+        claimed,
         parked=[pk for webhook_id, pk in batch if webhook_id in busy],
         served_webhooks=[webhook_id for webhook_id in webhook_ids if webhook_id not in busy],
     )
+
+
+def deliver_claimed(batch: ClaimedBatch) -> list[Outcome]:
+    """Make the next attempt of every delivery a batch claimed, side by side."""
+    return _deliver_claimed(batch.claimed, batch.token)
 
 
 def claim_many(
