@@ -37,8 +37,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--concurrency", type=int, default=4, help="worker processes")
     parser.add_argument("--sweep-interval", type=float, default=10.0, help="seconds")
+    parser.add_argument(
+        "--receiver-delay", type=float, default=0.1, help="seconds each answer takes"
+    )
+    parser.add_argument(
+        "--no-supervise",
+        dest="supervise",
+        action="store_false",
+        help="leave a worker or beat that stops by itself stopped",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--keep-logs", type=Path, help="copy the services' logs to this folder")
+    parser.add_argument("--keep-logs", type=Path, help="copy logs and records to this folder")
     args = parser.parse_args(argv)
     args.faults = tuple(name for name in args.faults.split(",") if name)
     unknown = set(args.faults) - set(ALL_FAULTS.split(","))
@@ -69,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         wait=args.wait,
         concurrency=args.concurrency,
         sweep_interval=args.sweep_interval,
+        receiver_delay=args.receiver_delay,
+        supervise=args.supervise,
         keep_logs=args.keep_logs,
     )
     try:

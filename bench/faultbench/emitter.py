@@ -4,9 +4,12 @@ emitted again once the database is back, and counted apart."""
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
 
 EVENT = "feed.created"
 # Seconds between tries of the emits the database refused.
@@ -28,10 +31,12 @@ class Emission:
         return self.ended_at - self.started_at
 
 
-def emit_steadily(events: int, rate: float, catch_up_for: float = 120.0) -> Emission:
-    """Emit events 0 .. events-1 at ``rate`` a second; retry the refused ones until they
-    commit, for at most ``catch_up_for`` seconds after the last one was due."""
-    emission = Emission(started_at=time.monotonic())
+def emit_steadily(
+    emission: Emission, events: int, rate: float, catch_up_for: float = 120.0
+) -> None:
+    """Emit events 0 .. events-1 at ``rate`` a second from ``emission.started_at``, retry the
+    refused ones until they commit, for at most ``catch_up_for`` seconds after the last one
+    was due; record it all in ``emission``."""
     refused: list[int] = []
     retry_at = 0.0
     for seq in range(events):
@@ -51,7 +56,6 @@ def emit_steadily(events: int, rate: float, catch_up_for: float = 120.0) -> Emis
         time.sleep(RETRY_EVERY)
         refused = _emit_all(refused, emission)
     emission.ended_at = time.monotonic()
-    return emission
 
 
 def _emit_all(seqs: list[int], emission: Emission) -> list[int]:
@@ -72,7 +76,8 @@ def _emit(seq: int) -> bool:
     try:
         with transaction.atomic():
             send_event(EVENT, {"id": seq, "title": "fault benchmark"})
-    except Error:
+    except Error as error:
+        logger.info("Event %s refused: %s", seq, error)
         # A connection PostgreSQL dropped stays broken until closed: outside requests,
         # Django never closes it by itself.
         with suppress(Exception):

@@ -18,11 +18,13 @@ MIN_GAP = 1.0
 
 @dataclass(frozen=True)
 class FaultWindow:
-    """One fault; times are ``time.monotonic()``, ``ended_at`` when the service was back up."""
+    """One fault; times are ``time.monotonic()``, ``ended_at`` when the service was back up;
+    ``owed``: deliveries emitted but not yet arrived when it began (did it find work?)."""
 
     name: str
     started_at: float
     ended_at: float
+    owed: int = 0
 
 
 class Injector:
@@ -39,25 +41,28 @@ class Injector:
             "pg-restart": self._restart_postgres,
         }
 
-    def inject(self, name: str) -> FaultWindow:
+    def inject(self, name: str, owed: int = 0) -> FaultWindow:
         started = time.monotonic()
         self._faults[name]()
-        return FaultWindow(name, started, time.monotonic())
+        return FaultWindow(name, started, time.monotonic(), owed)
 
     def _kill_worker(self) -> None:
         """``kill -9`` of the worker's whole process group, then a new worker."""
         worker = self.services.worker
         assert worker is not None
-        worker.kill()
+        with self.services.changing():
+            worker.kill()
         time.sleep(self.outage)
-        with self.services.starting():
-            worker.start()
+        with self.services.changing():
+            worker.spawn()
+        worker.wait_ready()
 
     def _restart_redis(self) -> None:
         """Stop and start the broker; it saves nothing, so every message is gone."""
-        self.services.redis.stop()
+        with self.services.changing():
+            self.services.redis.stop()
         time.sleep(self.outage)
-        with self.services.starting():
+        with self.services.changing():
             self.services.redis.start()
 
     def _flush_redis(self) -> None:
@@ -70,19 +75,29 @@ class Injector:
 
     def _restart_postgres(self) -> None:
         """An immediate shutdown (no checkpoint, every connection cut), then a start."""
-        self.services.postgres.stop("immediate")
+        with self.services.changing():
+            self.services.postgres.stop("immediate")
         time.sleep(self.outage)
-        with self.services.starting():
+        with self.services.changing():
             self.services.postgres.start()
 
 
 class FaultSchedule(threading.Thread):
     """Injects fault ``i`` at ``start + (i + 1) * spacing``, or ``MIN_GAP`` after the one
-    before it ended if that is later. ``error`` holds what stopped it, if anything did."""
+    before it ended if that is later. ``owed()`` counts the deliveries in the pipeline when a
+    fault begins. ``error`` holds what stopped the schedule, if anything did."""
 
-    def __init__(self, injector: Injector, names: list[str], start: float, spacing: float) -> None:
+    def __init__(
+        self,
+        injector: Injector,
+        names: list[str],
+        start: float,
+        spacing: float,
+        owed: Callable[[], int],
+    ) -> None:
         super().__init__(name="faults", daemon=True)
         self.injector = injector
+        self.owed = owed
         self.names = names
         self.start_at = start
         self.spacing = spacing
@@ -97,7 +112,7 @@ class FaultSchedule(threading.Thread):
                 planned = max(self.start_at + (index + 1) * self.spacing, ready_at)
                 if self._cancelled.wait(max(0.0, planned - time.monotonic())):
                     return
-                window = self.injector.inject(name)
+                window = self.injector.inject(name, self.owed())
                 self.windows.append(window)
                 ready_at = window.ended_at + MIN_GAP
         except BaseException as error:

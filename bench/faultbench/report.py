@@ -12,9 +12,15 @@ from typing import Any
 from .emitter import Emission
 from .injection import FaultWindow
 from .receiver import Arrival
+from .services import Exit
 
-_LEVEL = re.compile(r"\b(WARNING|ERROR|CRITICAL)\b")
-_PREFIX = re.compile(r"^(\[[^\]]*\]|\S+ \S+ (WARNING|ERROR|CRITICAL)|[\d-]+ [\d:.]+ \S+ \S+)\s*")
+# A line of Celery's log, of Python's (as the emitter logs) or of PostgreSQL's: its level and
+# its message, without the timestamp and process.
+_LOG_LINE = re.compile(
+    r"^(?:\[[^\]]*: (?P<celery>[A-Z]+)/[^\]]*\]"
+    r"|[\d-]+ [\d:.,]+ (?:UTC \[\d+\] )?(?P<plain>[A-Z]+):?)\s*(?P<message>.*)"
+)
+_ERRORS = {"ERROR", "CRITICAL", "FATAL", "PANIC"}
 
 
 @dataclass(frozen=True)
@@ -39,10 +45,10 @@ class Tally:
         per_id = Counter(arrival.delivery_id for arrival in arrivals)
         unexpected = 0
         for arrival in arrivals:
-            pair = (arrival.seq, arrival.path)
-            if arrival.seq is None or pair not in owed:
+            if arrival.seq is None or (arrival.seq, arrival.path) not in owed:
                 unexpected += 1
                 continue
+            pair = (arrival.seq, arrival.path)
             first[pair] = min(first.get(pair, arrival.at), arrival.at)
             ids.setdefault(pair, set()).add(arrival.delivery_id)
         return cls(
@@ -59,22 +65,30 @@ class LogSummary:
     name: str
     errors: int
     warnings: int
-    top: list[tuple[str, int]]  # the commonest warning and error lines, timestamps dropped
+    top: list[tuple[str, int]]  # the commonest error, then warning, lines; no timestamps
 
     @classmethod
     def of(cls, name: str, paths: Iterable[Path], top: int = 3) -> LogSummary:
         levels: Counter[str] = Counter()
-        lines: Counter[str] = Counter()
+        lines: Counter[tuple[str, str]] = Counter()
         for path in paths:
             if not path.exists():
                 continue
             for line in path.read_text(errors="replace").splitlines():
-                found = _LEVEL.search(line)
-                if found:
-                    levels[found.group(1)] += 1
-                    lines[_PREFIX.sub("", line.strip())[:110]] += 1
-        errors = levels["ERROR"] + levels["CRITICAL"]
-        return cls(name, errors, levels["WARNING"], lines.most_common(top))
+                found = _LOG_LINE.match(line)
+                level = found and (found["celery"] or found["plain"])
+                if found and (level == "WARNING" or level in _ERRORS):
+                    kind = "WARNING" if level == "WARNING" else "ERROR"
+                    levels[kind] += 1
+                    lines[kind, found["message"][:110]] += 1
+        # Errors first, then the commonest.
+        ranked = sorted(lines.items(), key=lambda item: (item[0][0] != "ERROR", -item[1]))
+        return cls(
+            name,
+            levels["ERROR"],
+            levels["WARNING"],
+            [(f"{kind} {message}", count) for (kind, message), count in ranked[:top]],
+        )
 
 
 @dataclass(frozen=True)
@@ -92,7 +106,8 @@ class Report:
     duplicated: int
     extra_requests: int
     unexpected: int
-    faults: list[tuple[str, float, float]]
+    faults: list[tuple[str, float, float, int]]  # name, start, end, deliveries owed at start
+    exits: list[tuple[str, float, str]]  # Celery processes that stopped by themselves
     emission_ended: float
     last_fault_ended: float | None
     last_owed_arrival: float | None
@@ -110,6 +125,7 @@ class Report:
         emission: Emission,
         tally: Tally,
         windows: list[FaultWindow],
+        exits: list[Exit],
         statuses: dict[str, int],
         events_not_fanned_out: int,
         logs: list[LogSummary],
@@ -132,7 +148,8 @@ class Report:
             duplicated=tally.duplicated,
             extra_requests=tally.extra_requests,
             unexpected=tally.unexpected,
-            faults=[(w.name, w.started_at - zero, w.ended_at - zero) for w in windows],
+            faults=[(w.name, w.started_at - zero, w.ended_at - zero, w.owed) for w in windows],
+            exits=[(e.name, e.at - zero, e.reason) for e in exits],
             emission_ended=emission.ended_at - zero,
             last_fault_ended=None if last_fault is None else last_fault - zero,
             last_owed_arrival=None if last_arrival is None else last_arrival - zero,
@@ -148,6 +165,10 @@ class Report:
     def render(self) -> str:
         rows = [
             ("faults (s)", " · ".join(_window(*fault) for fault in self.faults) or "none"),
+            *(
+                (f"{name} stopped by itself", f"at {at:.1f} s: {why}")
+                for name, at, why in self.exits
+            ),
             ("events emitted", f"{self.emitted} of {self.events} at {self.rate:g}/s"),
             ("  refused, emitted later", f"{self.deferred} ({self.refusals} refusals)"),
             ("deliveries expected", str(self.expected)),
@@ -169,8 +190,8 @@ class Report:
         return "\n".join(f"{label:<{width}}  {value}" for label, value in rows)
 
 
-def _window(name: str, started: float, ended: float) -> str:
-    return f"{name} {started:.1f}-{ended:.1f}"
+def _window(name: str, started: float, ended: float, owed: int) -> str:
+    return f"{name} {started:.1f}-{ended:.1f} ({owed} owed)"
 
 
 def _seconds(value: float | None) -> str:

@@ -34,11 +34,13 @@ class Options:
     wait: float = 600.0  # seconds to wait for deliveries, after the last fault and emit
     concurrency: int = 4  # worker processes
     sweep_interval: float = 10.0  # seconds between beat's sweeps, production's default
-    keep_logs: Path | None = None  # a folder to copy the services' logs to
+    receiver_delay: float = 0.1  # seconds each answer takes, so deliveries are in flight
+    supervise: bool = True  # restart a worker or beat that stops by itself, as systemd would
+    keep_logs: Path | None = None  # a folder to copy the logs and records to
 
 
 def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(time.strftime("%H:%M:%S"), message, file=sys.stderr, flush=True)
 
 
 def run(options: Options) -> Report:
@@ -46,7 +48,8 @@ def run(options: Options) -> Report:
     workdir = Path(tempfile.mkdtemp(prefix="fault-bench-"))
     workdir.chmod(0o755)  # PostgreSQL runs as another user and must reach its folder
     services = Services(workdir, options.sweep_interval)
-    receiver = RecordingReceiver().start()
+    receiver = RecordingReceiver(options.receiver_delay).start()
+    emission = Emission(started_at=0.0)
     try:
         say("starting PostgreSQL and Redis...")
         services.start_stores()
@@ -54,21 +57,35 @@ def run(options: Options) -> Report:
         _create_webhooks(receiver)
         say("starting the Celery worker and beat...")
         services.start_celery(options.concurrency)
+        if options.supervise:
+            services.supervise()
         faults = ", ".join(options.faults) or "none"
         say(f"emitting {options.events} events at {options.rate:g}/s; faults: {faults}")
-        emission, windows = _emit_under_faults(services, options)
+        windows = _emit_under_faults(services, receiver, emission, options)
         tally = _wait_for_deliveries(receiver, emission, windows, options)
         statuses, not_fanned_out = _database_state()
-        logs = [LogSummary.of(name, paths) for name, paths in _logs(services, workdir).items()]
+        logs = [LogSummary.of(name, paths) for name, paths in services.logs().items()]
+        logs.append(LogSummary.of("emitter", [workdir / "emitter.log"]))
+        if options.keep_logs is not None:
+            receiver.write_csv(workdir / "arrivals.csv", emission.started_at)
+            _write_deliveries(workdir / "deliveries.csv")
         return Report.build(
-            options.events, options.rate, emission, tally, windows, statuses, not_fanned_out, logs
+            options.events,
+            options.rate,
+            emission,
+            tally,
+            windows,
+            services.exits,
+            statuses,
+            not_fanned_out,
+            logs,
         )
     finally:
         _close_database()
         services.close()
         receiver.stop()
         if options.keep_logs is not None:
-            _copy_logs(_logs(services, workdir), options.keep_logs)
+            _keep_logs(workdir, options.keep_logs)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -95,15 +112,23 @@ def _create_webhooks(receiver: RecordingReceiver) -> None:
         Webhook.objects.create(name=f"fault bench {path}", url=receiver.url(path), events=["*"])
 
 
-def _emit_under_faults(services: Services, options: Options) -> tuple[Emission, list[FaultWindow]]:
+def _emit_under_faults(
+    services: Services, receiver: RecordingReceiver, emission: Emission, options: Options
+) -> list[FaultWindow]:
     spacing = options.spacing
     if spacing is None:
         spacing = options.events / options.rate / (len(options.faults) + 1)
-    injector = Injector(services, options.outage)
-    schedule = FaultSchedule(injector, list(options.faults), time.monotonic(), spacing)
+    emission.started_at = time.monotonic()
+    schedule = FaultSchedule(
+        Injector(services, options.outage),
+        list(options.faults),
+        emission.started_at,
+        spacing,
+        owed=lambda: receiver.owed(len(emission.emitted), len(WEBHOOK_PATHS)),
+    )
     schedule.start()
     try:
-        emission = emit_steadily(options.events, options.rate)
+        emit_steadily(emission, options.events, options.rate)
         schedule.join()
     finally:
         schedule.cancel()
@@ -112,7 +137,7 @@ def _emit_under_faults(services: Services, options: Options) -> tuple[Emission, 
     for window in schedule.windows:
         took = window.ended_at - window.started_at
         say(f"  {window.name}: back up after {took:.1f} s")
-    return emission, schedule.windows
+    return schedule.windows
 
 
 def _wait_for_deliveries(
@@ -133,7 +158,7 @@ def _wait_for_deliveries(
             break
         if now >= next_progress:
             since = now - calm_since
-            say(f"  {tally.lost} of {tally.owed} deliveries owed, {since:.0f} s after it all")
+            say(f"  {tally.lost} of {tally.owed} deliveries owed {since:.0f} s after it all")
             next_progress = now + PROGRESS_EVERY
         time.sleep(0.5)
     if tally.lost == 0:
@@ -154,6 +179,22 @@ def _database_state() -> tuple[dict[str, int], int]:
     return statuses, Event.objects.filter(fanned_out_at__isnull=True).count()
 
 
+def _write_deliveries(path: Path) -> None:
+    """Every delivery as the database ends up with it, to compare with arrivals.csv."""
+    import csv
+    import json
+
+    from fluent_webhooks.models import Delivery
+
+    columns = ["id", "webhook__url", "status", "attempt_count", "created_at", "completed_at"]
+    rows = Delivery.objects.values_list("event__body", *columns).order_by("created_at")
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["seq", *columns])
+        for body, *fields in rows.iterator():
+            writer.writerow([json.loads(body)["data"].get("id"), *fields])
+
+
 def _close_database() -> None:
     if "django" in sys.modules:
         from django.db import connections
@@ -162,13 +203,8 @@ def _close_database() -> None:
             connections.close_all()
 
 
-def _logs(services: Services, workdir: Path) -> dict[str, list[Path]]:
-    return {**services.logs(), "emitter": [workdir / "emitter.log"]}
-
-
-def _copy_logs(logs: dict[str, list[Path]], folder: Path) -> None:
+def _keep_logs(workdir: Path, folder: Path) -> None:
+    """Copy the logs, arrivals.csv and deliveries.csv out of the folder about to go."""
     folder.mkdir(parents=True, exist_ok=True)
-    for paths in logs.values():
-        for path in paths:
-            if path.exists():
-                shutil.copy(path, folder / path.name)
+    for path in [*workdir.rglob("*.log"), *workdir.glob("*.csv")]:
+        shutil.copy(path, folder / path.name)

@@ -12,8 +12,10 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.services import ROOT, RedisServer, free_port, wait_until
@@ -32,6 +34,15 @@ fsync = off
 
 class ServicesClosed(RuntimeError):
     """The benchmark is shutting down: no service may be (re)started."""
+
+
+@dataclass(frozen=True)
+class Exit:
+    """A Celery process that stopped by itself: no fault was injected into it."""
+
+    name: str
+    at: float  # time.monotonic() when it was found gone
+    reason: str  # the last CRITICAL or ERROR line of its log
 
 
 def postgres_bin() -> Path | None:
@@ -124,11 +135,15 @@ class CeleryProcess:
         self.logs: list[Path] = []
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 90) -> None:
+    def start(self) -> None:
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
         log_path = self.logdir / f"{self.name}-{len(self.logs) + 1}.log"
         self.logs.append(log_path)
         with log_path.open("wb") as log:
-            process = subprocess.Popen(
+            self.process = subprocess.Popen(
                 self.command,
                 cwd=ROOT,
                 env=self.env,
@@ -136,7 +151,10 @@ class CeleryProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self.process = process
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        process, log_path = self.process, self.logs[-1]
+        assert process is not None
         wait_until(
             lambda: self.ready in log_path.read_bytes() or process.poll() is not None,
             timeout,
@@ -145,6 +163,14 @@ class CeleryProcess:
         if process.poll() is not None:
             tail = log_path.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"celery {self.name} exited:\n{tail}")
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def last_error(self) -> str:
+        lines = self.logs[-1].read_text(errors="replace").splitlines() if self.logs else []
+        found = [line for line in lines if "CRITICAL/" in line or "ERROR/" in line]
+        return found[-1].split("] ", 1)[-1][:200] if found else "no error logged"
 
     def kill(self) -> None:
         """SIGKILL to the whole process group, as when a machine loses power."""
@@ -165,7 +191,11 @@ class CeleryProcess:
 
 class Services:
     """Every process of the benchmark; ``close()`` stops them all, and after it nothing more
-    may start (a fault that is restarting a service when Ctrl-C comes gives up)."""
+    may start (a fault that is restarting a service when Ctrl-C comes gives up).
+
+    Like systemd or Kubernetes in production, ``supervise()`` starts again a Celery process
+    that stopped by itself, and records it in ``exits``: no fault of ours stopped it.
+    """
 
     def __init__(self, workdir: Path, sweep_interval: float) -> None:
         self.workdir = workdir
@@ -175,11 +205,13 @@ class Services:
         self.redis = RedisServer(workdir / "redis")
         self.worker: CeleryProcess | None = None
         self.beat: CeleryProcess | None = None
+        self.exits: list[Exit] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._supervisor: threading.Thread | None = None
 
     def start_stores(self) -> None:
-        with self.starting():
+        with self.changing():
             self.postgres.init()
             self.postgres.start()
             self.redis.start()
@@ -206,13 +238,35 @@ class Services:
         beat_args += ["--pidfile", str(self.workdir / "beat.pid")]
         self.worker = CeleryProcess("worker", worker_args, env, self.workdir, b" ready.")
         self.beat = CeleryProcess("beat", beat_args, env, self.workdir, b"beat: Starting")
-        with self.starting():
+        with self.changing():
             self.worker.start()
             self.beat.start()
 
+    def supervise(self, every: float = 0.5) -> None:
+        """From now on, restart the worker or beat whenever one stops by itself."""
+
+        def watch() -> None:
+            while not self._closed:
+                time.sleep(every)
+                gone: list[CeleryProcess] = []
+                with suppress(ServicesClosed), self.changing():
+                    gone = [p for p in (self.worker, self.beat) if p is not None and p.exited()]
+                    for process in gone:
+                        self.exits.append(
+                            Exit(process.name, time.monotonic(), process.last_error())
+                        )
+                        process.spawn()
+                for process in gone:  # not holding off a fault that brings the broker back
+                    with suppress(RuntimeError, AssertionError):
+                        process.wait_ready()
+
+        self._supervisor = threading.Thread(target=watch, name="supervisor", daemon=True)
+        self._supervisor.start()
+
     @contextmanager
-    def starting(self) -> Iterator[None]:
-        """Hold off ``close()`` while a service starts; refuse once it has begun."""
+    def changing(self) -> Iterator[None]:
+        """Hold off ``close()`` and the supervisor while a service stops or starts; refuse
+        once ``close()`` has begun."""
         with self._lock:
             if self._closed:
                 raise ServicesClosed
