@@ -255,6 +255,7 @@ class Services:
                         self.exits.append(
                             Exit(process.name, time.monotonic(), process.last_error())
                         )
+                        process.kill()  # what is left of it: its pool, holding claims
                         process.spawn()
                 for process in gone:  # not holding off a fault that brings the broker back
                     with suppress(RuntimeError, AssertionError):
