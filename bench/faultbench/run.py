@@ -17,6 +17,7 @@ from .injection import FAULTS, FaultSchedule, FaultWindow, Injector
 from .receiver import RecordingReceiver
 from .report import LogSummary, Report, Tally
 from .services import Services
+from .timeline import Timeline
 
 # The two webhooks, both subscribed to every event, told apart by their path.
 WEBHOOK_PATHS = ["/a", "/b"]
@@ -49,7 +50,7 @@ def run(options: Options) -> Report:
     workdir.chmod(0o755)  # PostgreSQL runs as another user and must reach its folder
     services = Services(workdir, options.sweep_interval)
     receiver = RecordingReceiver(options.receiver_delay).start()
-    emission = Emission(started_at=0.0)
+    timeline: Timeline | None = None
     try:
         say("starting PostgreSQL and Redis...")
         services.start_stores()
@@ -61,8 +62,14 @@ def run(options: Options) -> Report:
             services.supervise()
         faults = ", ".join(options.faults) or "none"
         say(f"emitting {options.events} events at {options.rate:g}/s; faults: {faults}")
+        emission = Emission(started_at=time.monotonic())
+        if options.keep_logs is not None:
+            timeline = Timeline(workdir / "timeline.csv", emission.started_at)
+            timeline.start()
         windows = _emit_under_faults(services, receiver, emission, options)
         tally = _wait_for_deliveries(receiver, emission, windows, options)
+        if timeline is not None:
+            timeline.stop()
         statuses, not_fanned_out = _database_state()
         logs = [LogSummary.of(name, paths) for name, paths in services.logs().items()]
         logs.append(LogSummary.of("emitter", [workdir / "emitter.log"]))
@@ -81,6 +88,8 @@ def run(options: Options) -> Report:
             logs,
         )
     finally:
+        if timeline is not None:
+            timeline.stop()
         _close_database()
         services.close()
         receiver.stop()
@@ -118,7 +127,6 @@ def _emit_under_faults(
     spacing = options.spacing
     if spacing is None:
         spacing = options.events / options.rate / (len(options.faults) + 1)
-    emission.started_at = time.monotonic()
     schedule = FaultSchedule(
         Injector(services, options.outage),
         list(options.faults),
@@ -204,7 +212,7 @@ def _close_database() -> None:
 
 
 def _keep_logs(workdir: Path, folder: Path) -> None:
-    """Copy the logs, arrivals.csv and deliveries.csv out of the folder about to go."""
+    """Copy the logs, arrivals.csv, deliveries.csv and timeline.csv out of the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in [*workdir.rglob("*.log"), *workdir.glob("*.csv")]:
         shutil.copy(path, folder / path.name)
