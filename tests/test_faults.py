@@ -44,6 +44,7 @@ def test_every_owed_delivery_arrives_within_a_minute_of_the_last_fault(tmp_path)
         check=False,
     )
     output = f"{completed.stdout}\n{completed.stderr[-4000:]}\nlogs: {tmp_path / 'logs'}"
+    print(completed.stdout)  # the figures, for `pytest -rP`
     assert figures.exists(), output
     report = json.loads(figures.read_text())
 
