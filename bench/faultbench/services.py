@@ -168,9 +168,11 @@ class CeleryProcess:
         return self.process is not None and self.process.poll() is not None
 
     def last_error(self) -> str:
+        """Why it stopped, as its log says: the first critical line, else the last error."""
         lines = self.logs[-1].read_text(errors="replace").splitlines() if self.logs else []
-        found = [line for line in lines if "CRITICAL/" in line or "ERROR/" in line]
-        return found[-1].split("] ", 1)[-1][:200] if found else "no error logged"
+        critical = [line for line in lines if "CRITICAL/" in line]
+        found = critical[:1] or [line for line in lines if "ERROR/" in line][-1:]
+        return found[0].split("] ", 1)[-1][:200] if found else "no error logged"
 
     def kill(self) -> None:
         """SIGKILL to the whole process group, as when a machine loses power."""
