@@ -40,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_DAYS": 30,
     # Seconds after which work handed to the broker and not started, or claimed by a worker
     # that stopped renewing its claim (it renews every third of this), is handed out again.
-    "STUCK_AFTER": 30,
+    "STUCK_AFTER": 15,
     # Dotted path of ``callable(user) -> dict | None`` building the payload's ``xprofile``.
     "XPROFILE_BUILDER": "fluent_webhooks.events.xprofile.default_xprofile",
     # Dotted paths of the DRF authentication classes of the API views.
