@@ -12,7 +12,12 @@ from django.utils import timezone
 from fluent_webhooks import send_event
 from fluent_webhooks.backlog import busy_webhooks, fan_out, prune
 from fluent_webhooks.delivery.decide import retry_delay
-from fluent_webhooks.delivery.pipeline import claim_many, deliver_many, redeliver
+from fluent_webhooks.delivery.pipeline import (
+    ClaimedBatch,
+    claim_many,
+    deliver_claimed,
+    redeliver,
+)
 from fluent_webhooks.delivery.record import redact
 from fluent_webhooks.dispatch.deliveries import _batches
 from fluent_webhooks.dispatch.sweep import collect_owed
@@ -22,6 +27,12 @@ from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
 pytestmark = pytest.mark.django_db
 
 URL = "https://hooks.example.com/hook"
+
+
+def deliver_many(delivery_ids: list[uuid.UUID]):
+    """Claim these deliveries and make their next attempt, as a worker's batch does."""
+    token = uuid.uuid4()
+    return deliver_claimed(ClaimedBatch(token, claim_many(delivery_ids, token)))
 
 
 def make_delivery(webhook: Webhook, **fields) -> Delivery:

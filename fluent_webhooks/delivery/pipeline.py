@@ -80,12 +80,6 @@ def claim_many(
     )
 
 
-def deliver_many(delivery_ids: Iterable[uuid.UUID]) -> list[Outcome]:
-    """Make the next attempt of every due delivery among ``delivery_ids``, side by side."""
-    token = uuid.uuid4()
-    return _deliver_claimed(claim_many(delivery_ids, token), token)
-
-
 def _deliver_claimed(claimed: list[Delivery], token: uuid.UUID) -> list[Outcome]:
     inactive = [d for d in claimed if not d.webhook.is_active]
     outcomes: list[Outcome] = []
