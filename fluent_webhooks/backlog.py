@@ -138,8 +138,8 @@ def busy_webhooks(webhook_ids: list[int], *, limit: int, now: datetime | None = 
     process while other webhooks wait. A batch counts once it has been out for
     ``SLOW_BATCH_SECONDS``, or at once for a webhook not known to answer well (no success in
     the last minute, or a failure since): a receiver that answers quickly gets as many batches
-    at once as there are processes free, one that hangs gets ``limit``. The count is a
-    moment's reading; two workers may both pass.
+    at once as there are processes free, one that hangs gets ``limit``. Read it under
+    ``lock_webhooks``, so that two workers do not both pass.
     """
     now = now or timezone.now()
     in_flight = Delivery.objects.in_flight_batches(

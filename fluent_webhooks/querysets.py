@@ -65,13 +65,31 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         )
 
     def owed(self, now: datetime, stuck_before: datetime) -> DeliveryQuerySet:
-        """Claimable deliveries no live broker message is known to carry."""
-        not_handed_out = (
-            Q(enqueued_at__isnull=True)
-            | Q(enqueued_at__lt=models.F("next_attempt_at"))
-            | Q(enqueued_at__lt=stuck_before)
+        """Claimable deliveries no live broker message is known to carry.
+
+        A due one not handed out since it became due; one whose claim lapsed, not handed out
+        since. Parked ones (``enqueued_at`` NULL) wait while their webhook has a live claim:
+        that batch hands them out when it finishes, and a sweep that took them would only
+        see them parked again, ahead of everything else owed.
+        """
+        stale = Q(enqueued_at__lt=stuck_before)
+        due_unhanded = Q(status=DeliveryStatus.PENDING) & (
+            Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=models.F("next_attempt_at")) | stale
         )
-        return self.claimable(now).filter(not_handed_out | Q(status=DeliveryStatus.SENDING))
+        lapsed_unhanded = Q(status=DeliveryStatus.SENDING) & (
+            Q(enqueued_at__isnull=True)
+            | Q(claimed_at__isnull=True)
+            | Q(enqueued_at__lte=models.F("claimed_at"))
+            | stale
+        )
+        live_claims = self.model.objects.filter(
+            status=DeliveryStatus.SENDING, locked_until__gt=now
+        ).values("webhook_id")
+        return (
+            self.claimable(now)
+            .filter(due_unhanded | lapsed_unhanded)
+            .exclude(enqueued_at__isnull=True, webhook_id__in=live_claims)
+        )
 
     def in_flight_batches(
         self, webhook_ids: list[int], now: datetime, *, slow_since: datetime

@@ -74,14 +74,20 @@ def clean_webhook(
 
 
 def clean_name(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)  # as DRF's CharField took numbers
     if not isinstance(value, str) or not value.strip():
         raise ValueError("Name must be a non-empty string.")
+    _check_text(value, "Name")
     if len(value.strip()) > MAX_NAME_LENGTH:
         raise ValueError(f"Name must be at most {MAX_NAME_LENGTH} characters.")
     return value.strip()
 
 
 def clean_url(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("This field is required.")  # invalid_data, as a missing URL is
+    _check_text(value, "Webhook URL")
     return validate_webhook_url(value)
 
 
@@ -103,6 +109,11 @@ def clean_status(value: Any) -> str:
 
 
 def clean_retry_count(value: Any) -> int:
+    # Whole numbers written as "3" or 3.0 are taken, as DRF's IntegerField took them.
+    if isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
+        value = int(value.strip())
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_RETRY_COUNT:
         raise ValueError(
             "Retry count must be a whole number, greater than or equal to 0 and less than "
@@ -126,8 +137,6 @@ def is_reserved_header(name: str) -> bool:
 
 def validate_custom_headers(value: Any) -> dict[str, str]:
     """Return ``value`` as custom headers, or raise ``InvalidHeaders`` saying what is wrong."""
-    if value is None:
-        return {}
     if not isinstance(value, dict):
         raise InvalidHeaders("Headers must be an object of header names to string values.")
     if len(value) > MAX_CUSTOM_HEADERS:
@@ -149,9 +158,34 @@ def validate_custom_headers(value: Any) -> dict[str, str]:
             raise InvalidHeaders(
                 f"The value of header {name!r} must not contain CR, LF or NUL characters."
             )
+        if not _is_latin1(header_value):
+            # HTTP sends header values as Latin-1; anything else could not be sent at all.
+            raise InvalidHeaders(
+                f"The value of header {name!r} must be Latin-1 text (no characters such as €)."
+            )
+        if header_value[:1].isspace():
+            raise InvalidHeaders(f"The value of header {name!r} must not start with a space.")
         if len(header_value) > MAX_HEADER_VALUE_LENGTH:
             raise InvalidHeaders(f"The value of header {name!r} is too long.")
     return dict(value)
+
+
+def _check_text(value: str, what: str) -> None:
+    """Refuse what no database column or HTTP request can carry: NUL and lone surrogates."""
+    if "\x00" in value:
+        raise ValueError(f"{what} must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} must be valid Unicode text.") from None
+
+
+def _is_latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _CLEANERS = {

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 from . import backlog
 from .delivery import pipeline
@@ -52,8 +52,9 @@ def fan_out_task(event_ids: list[int]) -> None:
 def deliver_task(message: DeliverMessage) -> None:
     """Deliver a batch; set aside at once what a busy webhook must wait for (its running batch
     hands it out when done); hand on retries; then hand out what waited for these webhooks."""
-    batch = pipeline.claim_batch(deliveries.unpack(message))
-    deliveries.park(batch.parked)
+    with transaction.atomic():  # parked while the webhooks' claim locks are held
+        batch = pipeline.claim_batch(deliveries.unpack(message))
+        deliveries.park(batch.parked)
     deliveries.schedule_retries(pipeline.deliver_claimed(batch))
     deliveries.hand_out_parked(batch.served_webhooks)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
 from datetime import timedelta
 
@@ -11,7 +13,7 @@ from django.utils import timezone
 
 from fluent_webhooks import send_event
 from fluent_webhooks.backlog import busy_webhooks, fan_out, prune
-from fluent_webhooks.delivery.decide import retry_delay
+from fluent_webhooks.delivery.decide import Failed, retry_delay
 from fluent_webhooks.delivery.pipeline import (
     ClaimedBatch,
     claim_many,
@@ -223,3 +225,113 @@ def test_redelivery_takes_a_finished_delivery_but_not_one_being_sent(webhook):
     busy = make_delivery(webhook, status="sending", locked_until=lease, claim_token=uuid.uuid4())
     assert redeliver(busy.pk) is None
     assert Delivery.objects.get(pk=busy.pk).status == "sending"
+
+
+def test_a_request_that_cannot_be_sent_is_a_recorded_failure_not_a_wedged_batch(
+    receiver, loopback_allowed
+):
+    """A header value stored before the rules refused it ('€') used to raise out of the
+    transport, leaving every delivery of the batch in `sending`."""
+    bad = Webhook.objects.create(name="bad", url=receiver.url(), events=["*"])
+    Webhook.objects.filter(pk=bad.pk).update(headers={"X-Price": "€5"})
+    good = Webhook.objects.create(name="good", url=receiver.url(), events=["*"])
+    d_bad, d_good = make_delivery(bad), make_delivery(good)
+    deliver_many([d_bad.pk, d_good.pk])
+    statuses = dict(Delivery.objects.values_list("webhook__name", "status"))
+    assert statuses == {"good": "succeeded", "bad": "failed"}
+    assert Delivery.objects.get(pk=d_bad.pk).last_error.startswith("Request failed")
+
+
+@responses.activate
+def test_redelivering_a_dead_workers_delivery_keeps_its_retries(webhook):
+    responses.post(webhook.url, status=500)
+    owed = make_delivery(
+        webhook, status="sending", locked_until=timezone.now() - timedelta(seconds=1)
+    )
+    outcome = redeliver(owed.pk)
+    assert outcome is not None
+    assert outcome.status == "pending"
+
+
+def test_a_failed_outcome_is_not_a_success():
+    result = HttpResult(status_code=500, duration_ms=1)
+    assert Failed(uuid.uuid4(), 1, result, "HTTP 500.").status == "failed"
+
+
+@pytest.mark.django_db(transaction=True)
+@responses.activate
+def test_a_webhook_deleted_mid_batch_does_not_undo_the_others_results(monkeypatch):
+    from fluent_webhooks.delivery import pipeline
+
+    doomed = Webhook.objects.create(name="doomed", url="https://a.example.com/h", events=["*"])
+    other = Webhook.objects.create(name="other", url="https://b.example.com/h", events=["*"])
+    responses.post(doomed.url, status=200)
+    responses.post(other.url, status=200)
+    d_doomed, d_other = make_delivery(doomed), make_delivery(other)
+    build = pipeline.build_request
+
+    def build_and_delete(delivery, **kwargs):
+        request = build(delivery, **kwargs)
+        if delivery.webhook_id == doomed.pk:
+            Webhook.objects.filter(pk=doomed.pk).delete()  # an admin, meanwhile
+        return request
+
+    monkeypatch.setattr(pipeline, "build_request", build_and_delete)
+    deliver_many([d_doomed.pk, d_other.pk])
+    assert Delivery.objects.get(pk=d_other.pk).status == "succeeded"
+    assert not Delivery.objects.filter(pk=d_doomed.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_recording_opposite_outcomes_do_not_deadlock(test_database_url):
+    """Batch 1 succeeded at w1 and failed at w2, batch 2 the other way round; each pauses
+    after its first webhook write until the other has made one too."""
+    from django.db import connection, transaction
+
+    from fluent_webhooks.delivery.decide import Delivered, GaveUp
+    from fluent_webhooks.delivery.record import record_health
+
+    w1 = Webhook.objects.create(name="w1", url=URL, events=["*"])
+    w2 = Webhook.objects.create(name="w2", url=URL, events=["*"])
+    ok = HttpResult(status_code=200, duration_ms=1)
+    bad = HttpResult(status_code=400, duration_ms=1)
+    both_started = threading.Barrier(2, timeout=5)
+    errors: list[BaseException] = []
+
+    def pause_after_first_webhook_statement(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        seen = context["connection"].__dict__.setdefault("_webhook_statements", [0])
+        if '"fluent_webhooks_webhook"' in sql and not sql.startswith("INSERT"):
+            seen[0] += 1
+            if seen[0] == 1:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    both_started.wait(timeout=1)  # the other is blocked: ordered locks
+        return result
+
+    def batch(succeeded: Webhook, failed: Webhook) -> None:
+        try:
+            with (
+                connection.execute_wrapper(pause_after_first_webhook_statement),
+                transaction.atomic(),
+            ):
+                record_health(
+                    {
+                        succeeded.pk: Delivered(uuid.uuid4(), succeeded.pk, ok),
+                        failed.pk: GaveUp(uuid.uuid4(), failed.pk, bad, "HTTP 400."),
+                    },
+                    timezone.now(),
+                )
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=batch, args=(w1, w2)),
+        threading.Thread(target=batch, args=(w2, w1)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

@@ -48,3 +48,7 @@ class WebhookForm(_ModelForm):
     class Meta:
         model = Webhook
         fields = ("name", "url", "events", "status", "headers", "retry_count")
+
+    def clean_headers(self) -> Any:
+        # An empty box means no custom headers; the rules then check what was typed.
+        return self.cleaned_data.get("headers") or {}

@@ -29,7 +29,7 @@ class Outcome:
     delivery_id: uuid.UUID
     webhook_id: int
 
-    status: ClassVar[str] = DeliveryStatus.SUCCEEDED
+    status: ClassVar[str]
 
     @property
     def error(self) -> str | None:
@@ -62,7 +62,7 @@ class AttemptOutcome(Outcome):
 
 @dataclass(frozen=True)
 class Delivered(AttemptOutcome):
-    pass
+    status: ClassVar[str] = DeliveryStatus.SUCCEEDED
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,8 @@ class Failed(AttemptOutcome):
     """A failed attempt; ``reason`` is the message a person can act on."""
 
     reason: str
+
+    status: ClassVar[str] = DeliveryStatus.FAILED
 
     @property
     def error(self) -> str:

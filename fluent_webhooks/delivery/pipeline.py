@@ -102,7 +102,8 @@ def redeliver(delivery_id: uuid.UUID) -> Outcome | None:
     claimed = claim_many([delivery_id], token, manual=True)
     if not claimed:
         return None
-    may_retry = previous == DeliveryStatus.PENDING
+    # Still owed (due, or claimed by a worker that died): it keeps its remaining retries.
+    may_retry = previous in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
     (outcome,) = _attempt(claimed, token, may_retry=may_retry, manual=True)
     return outcome
 

@@ -71,12 +71,32 @@ def record_attempts(
         if not isinstance(health.get(outcome.webhook_id), Gone):
             health[outcome.webhook_id] = outcome
     with transaction.atomic():
-        Attempt.objects.bulk_create(attempts)
+        # Only what this claim still holds: a delivery whose webhook was deleted meanwhile, or
+        # whose claim lapsed and was taken by another worker, is not written (the row locks
+        # keep a concurrent delete out until this commits).
+        held = set(
+            Delivery.objects.select_for_update()
+            .filter(pk__in=[item.request.delivery.pk for item in sent], claim_token=token)
+            .values_list("pk", flat=True)
+        )
+        Attempt.objects.bulk_create(a for a in attempts if a.delivery_id in held)
         # One UPDATE per set of identical new values: a batch that went well is one statement.
         # (Django's bulk_update builds a CASE per row and field, which costs more than sending.)
         for values, ids in changes.items():
-            Delivery.objects.filter(pk__in=ids, claim_token=token).update(**dict(values))
-        record_health(health, now)
+            mine = [pk for pk in ids if pk in held]
+            if mine:
+                Delivery.objects.filter(pk__in=mine).update(**dict(values))
+        record_health(
+            {w: o for w, o in health.items() if _any_held(sent, w, held)},
+            now,
+        )
+
+
+def _any_held(sent: Sequence[Sent], webhook_id: int, held: set[uuid.UUID]) -> bool:
+    return any(
+        item.request.delivery.webhook_id == webhook_id and item.request.delivery.pk in held
+        for item in sent
+    )
 
 
 def cancel(delivery_ids: list[uuid.UUID], reason: str, *, token: uuid.UUID) -> None:
@@ -99,18 +119,35 @@ def renew_claim(token: uuid.UUID, until: datetime) -> None:
 
 def record_health(outcomes: dict[int, AttemptOutcome], now: datetime) -> None:
     """Per webhook, its latest outcome: a success sets ``last_triggered_at`` and clears
-    ``last_error``; a failure sets ``last_error``; ``Gone`` also deactivates. One UPDATE per
-    kind of change, not per webhook; ``update()``, so an admin's concurrent edit is not lost."""
+    ``last_error``; a failure sets ``last_error``; ``Gone`` also deactivates. ``update()``, so
+    an admin's concurrent edit is not lost.
+
+    The rows to change are locked first, in id order, so that two batches writing the same
+    webhooks never wait for each other in a circle; a success changes a row only when it
+    was failing or last triggered over a second ago, so a busy webhook's row is seldom
+    written. Then one UPDATE per kind of change, not one per webhook.
+    """
+    failing = [w for w, outcome in outcomes.items() if outcome.error is not None]
     succeeded = [w for w, outcome in outcomes.items() if outcome.error is None]
-    if succeeded:
-        Webhook.objects.filter(pk__in=succeeded).filter(
-            Q(last_error__isnull=False)
-            | Q(last_triggered_at__isnull=True)
-            | Q(last_triggered_at__lt=now - _TRIGGER_RESOLUTION)
-        ).update(last_triggered_at=now, last_error=None)
+    stale_success = (
+        Q(last_error__isnull=False)
+        | Q(last_triggered_at__isnull=True)
+        | Q(last_triggered_at__lt=now - _TRIGGER_RESOLUTION)
+    )
+    rows = Webhook.objects.filter(Q(pk__in=failing) | (Q(pk__in=succeeded) & stale_success))
+    if len(outcomes) == 1:  # one row: its UPDATE takes the only lock there is to take
+        to_change = set(outcomes)
+    else:
+        to_change = set(rows.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if not to_change:
+        return
+    refreshed = [w for w in succeeded if w in to_change]
+    if refreshed:
+        rows.filter(pk__in=refreshed).update(last_triggered_at=now, last_error=None)
     failed: dict[tuple[str, bool], list[int]] = {}
-    for webhook_id, outcome in outcomes.items():
-        if outcome.error is not None:
+    for webhook_id in failing:
+        outcome = outcomes[webhook_id]
+        if webhook_id in to_change and outcome.error is not None:
             failed.setdefault((outcome.error, isinstance(outcome, Gone)), []).append(webhook_id)
     for (error, gone), webhook_ids in failed.items():
         webhooks = Webhook.objects.filter(pk__in=webhook_ids)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -76,15 +77,17 @@ def hand_out_parked(webhook_ids: list[int]) -> None:
     """Hand out the next batch that waited for each of these webhooks to be free."""
     if not webhook_ids:
         return
-    waiting = backlog.parked(webhook_ids, limit=conf.delivery_batch * len(webhook_ids))
-    per_webhook: dict[int, list[DeliveryRef]] = {}
-    for webhook_id, pk in waiting:
-        batch = per_webhook.setdefault(webhook_id, [])
-        if len(batch) < conf.delivery_batch:
-            batch.append((webhook_id, pk))
-    chosen = [ref for batch in per_webhook.values() for ref in batch]
-    if chosen:
+    with transaction.atomic():  # under the claim locks: what a batch parks is seen here
+        backlog.lock_webhooks(webhook_ids)
+        waiting = backlog.parked(webhook_ids, limit=conf.delivery_batch * len(webhook_ids))
+        per_webhook: dict[int, list[DeliveryRef]] = {}
+        for webhook_id, pk in waiting:
+            batch = per_webhook.setdefault(webhook_id, [])
+            if len(batch) < conf.delivery_batch:
+                batch.append((webhook_id, pk))
+        chosen = [ref for batch in per_webhook.values() for ref in batch]
         _mark_handed([pk for _, pk in chosen])
+    if chosen:
         hand_out(chosen)
 
 

@@ -161,7 +161,8 @@ class _DeadlineExceeded(Exception):
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
-    """POST ``body`` to ``url`` once, within the configured timeouts; never raises for I/O."""
+    """POST ``body`` to ``url`` once, within the configured timeouts; never raises: whatever
+    goes wrong is a failed ``HttpResult`` with a reason."""
     started = time.monotonic()
     deadline = started + conf.attempt_deadline
 
@@ -212,6 +213,8 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
         return failed(FailureKind.CONNECTION, f"Connection failed: {_innermost(error)}")
     except requests.exceptions.RequestException as error:
         return failed(FailureKind.INVALID, f"Request failed: {_innermost(error)}")
+    except Exception as error:  # one request must never take its batch down
+        return failed(FailureKind.INVALID, f"Request failed: {type(error).__name__}: {error}")
 
 
 def _read_capped(response: requests.Response, limit: int, deadline: float) -> str:
