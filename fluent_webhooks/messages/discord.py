@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from . import sentences
-from .text import clean, clip, length
+from .text import clean, clip, length, web_link
 
 # Limits from Discord's developer docs (github.com/discord/discord-api-docs, read 2026):
 # - resources/webhook "Execute Webhook": content "up to 2000 characters", embeds "array of up
@@ -50,8 +50,8 @@ def _embed(
     event: str, payload: Mapping[str, Any], link: str | None, site: str | None
 ) -> dict[str, Any]:
     embed: dict[str, Any] = {"title": clip(sentences.label(event), TITLE_LIMIT)}
-    url = clean(link)
-    if url and url.startswith(("https://", "http://")) and length(url) <= URL_LIMIT:
+    url = web_link(link)
+    if url and length(url) <= URL_LIMIT:
         embed["url"] = url
     fields = [
         {

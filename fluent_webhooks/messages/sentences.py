@@ -88,28 +88,25 @@ def _space_name(facts: _Facts) -> str | None:
     return facts.name("space_title", "space_name") or facts.nested("space", "title", "name")
 
 
-def _space(facts: _Facts) -> str:
-    name = _space_name(facts)
+def _named(noun: str, name: str | None, number: str | None, *, quote: bool = True) -> str:
+    """``the course "Python 101"``, else ``course #3``, else ``a course``."""
     if name:
-        return f"the space {name}"
-    number = facts.ident("space_id")
-    return f"space {number}" if number else "a space"
+        return f"the {noun} {_quoted(name) if quote else name}"
+    return f"{noun} {number}" if number else f"a {noun}"
+
+
+def _space(facts: _Facts) -> str:
+    return _named("space", _space_name(facts), facts.ident("space_id"), quote=False)
 
 
 def _course(facts: _Facts) -> str:
-    title = _quoted(facts.name("course_title") or facts.nested("course", "title", "name"))
-    if title:
-        return f"the course {title}"
-    number = facts.ident("course_id")
-    return f"course {number}" if number else "a course"
+    title = facts.name("course_title") or facts.nested("course", "title", "name")
+    return _named("course", title, facts.ident("course_id"))
 
 
 def _lesson(facts: _Facts) -> str:
-    title = _quoted(facts.name("lesson_title") or facts.nested("lesson", "title", "name"))
-    if title:
-        return f"the lesson {title}"
-    number = facts.ident("lesson_id")
-    return f"lesson {number}" if number else "a lesson"
+    title = facts.name("lesson_title") or facts.nested("lesson", "title", "name")
+    return _named("lesson", title, facts.ident("lesson_id"))
 
 
 def _member(facts: _Facts) -> str:
@@ -139,11 +136,7 @@ def _reaction(facts: _Facts) -> str | None:
 
 def _space_of_itself(facts: _Facts) -> str:
     # A space event's data is the space itself: its own title names it.
-    name = facts.name("title", "name")
-    if name:
-        return f"the space {name}"
-    number = facts.ident("id")
-    return f"space {number}" if number else "a space"
+    return _named("space", facts.name("title", "name"), facts.ident("id"), quote=False)
 
 
 # One phrase per documented event.

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import sentences
-from .text import ELLIPSIS, clean, clip, length
+from .text import ELLIPSIS, clean, clip, length, web_link
 
 # Limits from Slack's Block Kit reference (docs.slack.dev, read 2026):
 # - reference/block-kit/blocks: "You can include up to 50 blocks in each message";
@@ -77,11 +77,8 @@ def _section(said: str, quote: str | None, link: str | None) -> dict[str, Any]:
 
 
 def _link(link: str | None) -> str:
-    url = clean(link)
-    if not url or not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
-        return ""
-    # "|" would end the URL part of <url|label>; an encoded one means the same to a browser.
-    view = f" <{escape(url).replace('|', '%7C')}|View>"
+    url = web_link(link)
+    view = f" <{escape(url)}|View>" if url else ""
     return view if length(view) <= LINK_LIMIT else ""
 
 

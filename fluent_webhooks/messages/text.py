@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 ELLIPSIS = "…"
 
@@ -50,6 +51,25 @@ def clip(text: str, limit: int) -> str:
         kept.append(char)
         used += width
     return "".join(kept).rstrip() + ELLIPSIS
+
+
+def web_link(value: Any) -> str | None:
+    """``value`` if it is an http(s) URL, with any character a URL may not hold %-encoded.
+
+    Encoding "|", "<", ">" and spaces keeps the link whole inside Slack's ``<url|label>`` and
+    well formed for Discord's embed ``url``; "%" stays, so an encoded link is not re-encoded.
+    """
+    url = clean(value)
+    if not url or any(char.isspace() for char in url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(url, safe=_URL_SAFE)
+
+
+# RFC 3986 reserved characters, and "%" for what is already encoded.
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 def one_line(text: str) -> str:
