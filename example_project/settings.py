@@ -122,6 +122,10 @@ CELERY_BEAT_SCHEDULE = {
 FLUENT_WEBHOOKS = {
     # The community's profiles describe who caused each event.
     "XPROFILE_BUILDER": "example_project.community.payloads.xprofile",
+    # Slack and Discord messages name the site and link to the object's page.
+    "SITE_NAME": env.str("WEBHOOKS_SITE_NAME", default="Example Community"),
+    "SITE_URL": env.str("WEBHOOKS_SITE_URL", default="http://127.0.0.1:8000"),
+    "OBJECT_LINK": "example_project.community.links.object_link",
     "REQUIRE_HTTPS": env.bool("WEBHOOKS_REQUIRE_HTTPS", default=True),
     "ALLOWED_NETWORKS": env.list("WEBHOOKS_ALLOWED_NETWORKS", default=[]),
     "CA_BUNDLE": env.str("WEBHOOKS_CA_BUNDLE", default="") or None,

@@ -4,7 +4,7 @@ E001 not a dict; E002 unknown key; E003 ALLOWED_NETWORKS; E004 a timeout not a p
 E005 RETRY_SCHEDULE; E006 CA_BUNDLE; E007 a dotted path that does not import; E008
 RETENTION_DAYS; E009 REQUIRE_HTTPS; E010 ATTEMPT_DEADLINE shorter than CONNECT_TIMEOUT; E011
 STUCK_AFTER too short; E012 RETRY_JITTER; E013 RESPONSE_BODY_LIMIT; E014 a count below 1;
-E015 TEST_SEND_RATE.
+E015 TEST_SEND_RATE; E016 SITE_URL; E017 CONNECT_TO.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from numbers import Real
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
@@ -97,6 +98,8 @@ def _check_ca_bundle(values: dict[str, Any]) -> list[CheckMessage]:
 
 def _check_importables(values: dict[str, Any]) -> list[CheckMessage]:
     paths = [values["XPROFILE_BUILDER"], *values["API_AUTHENTICATION_CLASSES"]]
+    if values["OBJECT_LINK"]:
+        paths.append(values["OBJECT_LINK"])
     errors: list[CheckMessage] = []
     for path in paths:
         try:
@@ -125,6 +128,25 @@ def _check_counts(values: dict[str, Any]) -> list[CheckMessage]:
     return errors
 
 
+def _check_site(values: dict[str, Any]) -> list[CheckMessage]:
+    url = values["SITE_URL"]
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if url is not None and not (parts and parts.scheme in ("http", "https") and parts.hostname):
+        return [_error("SITE_URL must be an absolute http(s) URL, or None.", "E016")]
+    return []
+
+
+def _check_connect_to(values: dict[str, Any]) -> list[CheckMessage]:
+    mapping = values["CONNECT_TO"]
+    pair = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$")
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and pair.match(k) and pair.match(v)
+        for k, v in mapping.items()
+    ):
+        return [_error('CONNECT_TO must map "host:port" to "host:port".', "E017")]
+    return []
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
 
@@ -140,4 +162,6 @@ _CHECKS: tuple[Callable[[dict[str, Any]], list[CheckMessage]], ...] = (
     _check_ca_bundle,
     _check_importables,
     _check_counts,
+    _check_site,
+    _check_connect_to,
 )

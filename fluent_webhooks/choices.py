@@ -11,6 +11,14 @@ class WebhookStatus(models.TextChoices):
     INACTIVE = "inactive", _("Inactive")
 
 
+class WebhookFormat(models.TextChoices):
+    """What a webhook's receiver gets: the documented payload, or a chat service's message."""
+
+    FLUENT = "fluent", _("Fluent payload (the documented JSON)")
+    SLACK = "slack", _("Slack message")
+    DISCORD = "discord", _("Discord message")
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENDING = "sending", _("Sending")

@@ -7,6 +7,7 @@ and lets a site change a value without re-importing anything. ``checks.py`` vali
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -52,6 +53,17 @@ DEFAULTS: dict[str, Any] = {
     "USER_AGENT": f"fluent-webhooks/{__version__}",
     # Test sends per user through the API (each is an outbound request); None: no limit.
     "TEST_SEND_RATE": "30/min",
+    # The site's name and absolute base URL, for Slack and Discord messages ("Test message
+    # from <name>", links to the objects events are about).
+    "SITE_NAME": None,
+    "SITE_URL": None,
+    # Dotted path of ``callable(event_name, data) -> URL | None``: where a message links to
+    # (a path is joined to SITE_URL); None: messages carry no link.
+    "OBJECT_LINK": None,
+    # {"host:port": "other-host:port"}: connect there instead, as curl's --connect-to does (TLS
+    # still checks the original host name, and the address guard the new address). For
+    # tests and staging against receivers on this machine.
+    "CONNECT_TO": {},
 }
 
 
@@ -138,6 +150,26 @@ class WebhookSettings:
     @property
     def user_agent(self) -> str:
         return str(self._get("USER_AGENT"))
+
+    @property
+    def site_url(self) -> str | None:
+        return self._get("SITE_URL") or None
+
+    @property
+    def site_name(self) -> str:
+        """SITE_NAME, else SITE_URL's host, else a neutral word."""
+        name = self._get("SITE_NAME")
+        if name:
+            return str(name)
+        return urlsplit(self.site_url or "").hostname or "the community"
+
+    @property
+    def object_link(self) -> str | None:
+        return self._get("OBJECT_LINK") or None
+
+    @property
+    def connect_to(self) -> dict[str, str]:
+        return {str(k).lower(): str(v) for k, v in dict(self._get("CONNECT_TO") or {}).items()}
 
 
 conf = WebhookSettings()

@@ -10,13 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
-from .choices import DeliveryStatus, WebhookStatus
+from .choices import DeliveryStatus, WebhookFormat, WebhookStatus
 from .querysets import DeliveryQuerySet, EventQuerySet, WebhookQuerySet
 from .secret_keys import generate_secret
 
 
 class Webhook(models.Model):
     Status = WebhookStatus
+    Format = WebhookFormat
 
     name = models.CharField(_("name"), max_length=255)
     url = models.URLField(_("URL"), max_length=2048)
@@ -29,6 +30,11 @@ class Webhook(models.Model):
     retry_count = models.PositiveSmallIntegerField(
         _("retry count"), default=rules.DEFAULT_RETRY_COUNT
     )
+    format = models.CharField(
+        _("format"), max_length=16, choices=WebhookFormat.choices, default=WebhookFormat.FLUENT
+    )
+    # Whether ``format`` follows the URL (chosen from it, and again when it changes) or was set.
+    format_auto = models.BooleanField(_("format chosen from the URL"), default=True)
     last_triggered_at = models.DateTimeField(_("last triggered at"), null=True, blank=True)
     # null, not "", is "no error": the API shows `"last_error": null` as documented.
     last_error = models.TextField(_("last error"), null=True, blank=True)  # noqa: DJ001
@@ -52,9 +58,13 @@ class Webhook(models.Model):
 
     def clean(self) -> None:
         """The webhook rules of ``rules.py``, as the API applies them; values are normalised."""
-        values = {field: getattr(self, field) for field in rules.EDITABLE_FIELDS}
+        values = {
+            field: getattr(self, field)
+            for field in rules.EDITABLE_FIELDS
+            if not (field == "format" and self.format_auto)  # then it follows the URL
+        }
         try:
-            cleaned = rules.clean_webhook(values)
+            cleaned = rules.clean_webhook(values, format_auto=self.format_auto)
         except rules.WebhookInvalid as error:
             raise ValidationError(error.errors) from None
         for field, value in cleaned.items():

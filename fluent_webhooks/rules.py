@@ -9,15 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from .choices import WebhookStatus
+from .choices import WebhookFormat, WebhookStatus
 from .events.catalog import ALL_EVENTS, registry
 from .exceptions import FluentWebhooksError, InvalidHeaders, InvalidWebhookURL
 from .http.destinations import validate_webhook_url
 from .secret_keys import validate_secret
 from .signatures import RESERVED_HEADERS
 
-EDITABLE_FIELDS = ("name", "url", "events", "status", "headers", "retry_count")
+EDITABLE_FIELDS = ("name", "url", "events", "status", "headers", "retry_count", "format")
 REQUIRED_FIELDS = ("name", "url", "events")
 MAX_NAME_LENGTH = 255
 DEFAULT_RETRY_COUNT = 3
@@ -48,10 +49,19 @@ class WebhookInvalid(FluentWebhooksError, ValueError):
 
 
 def clean_webhook(
-    values: Mapping[str, Any], *, partial: bool = False, creating: bool = False
+    values: Mapping[str, Any],
+    *,
+    partial: bool = False,
+    creating: bool = False,
+    format_auto: bool = True,
 ) -> dict[str, Any]:
     """Check every field given (all required ones too, unless ``partial``); ``secret`` is
-    accepted only when ``creating``. Every field's problem is reported, not just the first."""
+    accepted only when ``creating``. Every field's problem is reported, not just the first.
+
+    A ``format`` given is kept (``format_auto`` False); without one, a new webhook's format is
+    chosen from its URL, and chosen again when the URL of a webhook whose format was chosen
+    (``format_auto``) changes.
+    """
     fields = (*EDITABLE_FIELDS, "secret") if creating else EDITABLE_FIELDS
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -70,7 +80,32 @@ def clean_webhook(
             url_invalid = url_invalid or isinstance(error, InvalidWebhookURL)
     if errors:
         raise WebhookInvalid(errors, url_invalid=url_invalid)
+    if "format" in cleaned:
+        cleaned["format_auto"] = False
+    elif "url" in cleaned and (creating or format_auto):
+        cleaned["format"], cleaned["format_auto"] = format_for_url(cleaned["url"]), True
     return cleaned
+
+
+# Incoming-webhook URLs of the chat services whose messages the app can write.
+_SLACK_HOSTS = frozenset({"hooks.slack.com"})
+_DISCORD_HOSTS = frozenset(
+    f"{prefix}{domain}"
+    for prefix in ("", "ptb.", "canary.")
+    for domain in ("discord.com", "discordapp.com")
+)
+
+
+def format_for_url(url: str) -> str:
+    """The format a receiver at ``url`` accepts: Slack's and Discord's incoming webhooks take
+    their own message shapes; anything else gets the documented payload."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    if host in _SLACK_HOSTS and parts.path.startswith("/services/"):
+        return WebhookFormat.SLACK.value
+    if host in _DISCORD_HOSTS and parts.path.startswith("/api/webhooks/"):
+        return WebhookFormat.DISCORD.value
+    return WebhookFormat.FLUENT.value
 
 
 def clean_name(value: Any) -> str:
@@ -105,6 +140,12 @@ def clean_events(value: Any) -> list[str]:
 def clean_status(value: Any) -> str:
     if value not in WebhookStatus.values:
         raise ValueError(f"Status must be one of: {', '.join(WebhookStatus.values)}.")
+    return str(value)
+
+
+def clean_format(value: Any) -> str:
+    if value not in WebhookFormat.values:
+        raise ValueError(f"Format must be one of: {', '.join(WebhookFormat.values)}.")
     return str(value)
 
 
@@ -195,6 +236,7 @@ _CLEANERS = {
     "status": clean_status,
     "headers": validate_custom_headers,
     "retry_count": clean_retry_count,
+    "format": clean_format,
     "secret": clean_secret,
 }
 

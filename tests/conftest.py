@@ -4,6 +4,7 @@ import base64
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -138,10 +139,44 @@ def use_broker(app, url: str) -> None:
     app._after_fork()  # Celery's own reset of the connection and producer pools
 
 
+@dataclass(frozen=True)
+class ChatServices:
+    """HTTPS receivers standing in for Slack's and Discord's incoming webhooks, reached at
+    their real host names through CONNECT_TO (no DNS), with certificates for those names."""
+
+    slack: Receiver
+    discord: Receiver
+
+    def connect_to(self) -> dict[str, str]:
+        return {
+            "hooks.slack.com:443": f"127.0.0.1:{self.slack.port}",
+            **{f"{host}:443": f"127.0.0.1:{self.discord.port}" for host in DISCORD_HOSTS},
+        }
+
+
+DISCORD_HOSTS = ("discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com")
+
+
 @pytest.fixture(scope="session")
-def worker_settings(ca_bundle) -> dict:
+def chat_services(certificate_authority) -> Iterator[ChatServices]:
+    import ssl
+
+    def https(*names: str) -> Receiver:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        certificate_authority.issue_cert(*names).configure_cert(context)
+        return Receiver(ssl_context=context).start()
+
+    services = ChatServices(slack=https("hooks.slack.com"), discord=https(*DISCORD_HOSTS))
+    yield services
+    services.slack.stop()
+    services.discord.stop()
+
+
+@pytest.fixture(scope="session")
+def worker_settings(ca_bundle, chat_services) -> dict:
     """The app settings of the worker process and of the test process alike."""
     return {
+        "CONNECT_TO": chat_services.connect_to(),
         "REQUIRE_HTTPS": False,
         "ALLOWED_NETWORKS": ["127.0.0.0/8"],
         "CA_BUNDLE": str(ca_bundle),

@@ -29,6 +29,7 @@ FIELDS = {
     "last_error",
     "created_at",
     "updated_at",
+    "format",  # beyond the documented object: what the receiver gets (Slack, Discord, ...)
 }
 SLACK = {
     "name": "Slack Notifications",

@@ -37,6 +37,10 @@ def test_defaults_pass(settings):
         ({"TEST_SEND_RATE": "often"}, "fluent_webhooks.E015"),
         ({"SEND_CONCURRENCY": "16"}, "fluent_webhooks.E014"),
         ({"REQUIRE_HTTPS": "yes"}, "fluent_webhooks.E009"),
+        ({"OBJECT_LINK": "no.such.link"}, "fluent_webhooks.E007"),
+        ({"SITE_URL": "community.example.com"}, "fluent_webhooks.E016"),
+        ({"CONNECT_TO": {"hooks.slack.com": "127.0.0.1:8443"}}, "fluent_webhooks.E017"),
+        ({"CONNECT_TO": ["hooks.slack.com:443"]}, "fluent_webhooks.E017"),
     ],
 )
 def test_misconfiguration_is_reported_with_its_id(settings, value, expected):

@@ -130,3 +130,21 @@ def test_slow_receiver_times_out(settings, receiver):
     receiver.reply = Reply(delay=1.0)
     result = transport.post(receiver.url(), b"{}", {})
     assert result.failure is FailureKind.TIMEOUT
+
+
+def test_connect_to_reaches_another_address_and_still_checks_the_name(
+    settings, https_receiver, ca_bundle
+):
+    """CONNECT_TO sends hooks.slack.com:443 to a receiver on this machine; TLS checks the
+    certificate against hooks.slack.com, which this one is not for."""
+    settings.FLUENT_WEBHOOKS = {
+        "ALLOWED_NETWORKS": ["127.0.0.0/8"],
+        "CA_BUNDLE": str(ca_bundle),
+        "CONNECT_TO": {"hooks.slack.com:443": f"127.0.0.1:{https_receiver.port}"},
+    }
+    result = transport.post("https://hooks.slack.com/services/T/B/X", b"{}", {})
+    assert result.failure == FailureKind.TLS  # the receiver's certificate is for localhost
+    assert https_receiver.requests == []
+    settings.FLUENT_WEBHOOKS = {**settings.FLUENT_WEBHOOKS, "ALLOWED_NETWORKS": []}
+    blocked = transport.post("https://hooks.slack.com/services/T/B/X", b"{}", {})
+    assert blocked.failure == FailureKind.BLOCKED  # the address guard sees the new address

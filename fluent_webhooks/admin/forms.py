@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
+from ..choices import WebhookFormat
 from ..events.catalog import ALL_EVENTS, registry
 from ..models import Webhook
 from ..rules import DEFAULT_RETRY_COUNT
+
+AUTOMATIC = ""
 
 
 def event_choices() -> list[tuple[str, Any]]:
@@ -44,10 +47,27 @@ class WebhookForm(_ModelForm):
         help_text='Custom headers as a JSON object, e.g. {"X-API-Key": "..."}.',
     )
     retry_count = forms.IntegerField(initial=DEFAULT_RETRY_COUNT)
+    format = forms.ChoiceField(
+        choices=[(AUTOMATIC, "Automatic, from the URL"), *WebhookFormat.choices],
+        required=False,
+        help_text="What the receiver gets. Automatic: a Slack message for hooks.slack.com, a "
+        "Discord message for discord.com/api/webhooks, the Fluent payload for anything else.",
+    )
 
     class Meta:
         model = Webhook
-        fields = ("name", "url", "events", "status", "headers", "retry_count")
+        fields = ("name", "url", "events", "status", "format", "headers", "retry_count")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None or self.instance.format_auto:
+            self.initial["format"] = AUTOMATIC
+
+    def clean_format(self) -> str:
+        chosen = self.cleaned_data.get("format") or AUTOMATIC
+        # Automatic: the model's rules choose from the URL, now and whenever it changes.
+        self.instance.format_auto = chosen == AUTOMATIC
+        return "" if chosen == AUTOMATIC else chosen
 
     def clean_headers(self) -> Any:
         # An empty box means no custom headers; the rules then check what was typed.

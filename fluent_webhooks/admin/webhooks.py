@@ -72,7 +72,7 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
         "recent_attempts",
     )
     fieldsets = (
-        (None, {"fields": ("name", "url", "status", "retry_count")}),
+        (None, {"fields": ("name", "url", "format", "status", "retry_count")}),
         ("Events", {"fields": ("events",)}),
         ("Security", {"fields": ("secret_control", "headers")}),
         ("Health", {"fields": ("last_triggered_at", "last_error", "created_at", "updated_at")}),
@@ -97,7 +97,7 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Webhook | None = None) -> Any:
         if obj is None:  # a new webhook has no secret, health or attempts to show yet
             return (
-                (None, {"fields": ("name", "url", "status", "retry_count")}),
+                (None, {"fields": ("name", "url", "format", "status", "retry_count")}),
                 ("Events", {"fields": ("events",)}),
                 ("Custom headers", {"fields": ("headers",)}),
             )

@@ -31,6 +31,7 @@ def webhook_object(webhook: Webhook, *, reveal_secret: bool) -> dict[str, Any]:
         "secret": webhook.secret if reveal_secret else mask_secret(webhook.secret),
         "headers": dict(webhook.headers),
         "retry_count": webhook.retry_count,
+        "format": webhook.format,
         "last_triggered_at": api_datetime(webhook.last_triggered_at),
         "last_error": webhook.last_error,
         "created_at": api_datetime(webhook.created_at),

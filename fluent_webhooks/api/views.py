@@ -43,14 +43,19 @@ class WebhookAPIView(APIView):
         except Webhook.DoesNotExist:
             raise errors.ApiError("not_found", errors.NOT_FOUND_MESSAGE, 404) from None
 
-    def validated(self, request: Request, *, creating: bool) -> dict[str, Any]:
+    def validated(self, request: Request, *, instance: Webhook | None = None) -> dict[str, Any]:
         """The body's fields as the webhook rules accept them. URL problems answer
         ``invalid_url``, the rest ``invalid_data``; both carry every field's message in
         ``data.errors``. Fields that are read-only or unknown are ignored."""
         if not isinstance(request.data, dict):
             raise errors.invalid_data({"body": "The request body must be a JSON object."})
         try:
-            return rules.clean_webhook(request.data, partial=not creating, creating=creating)
+            return rules.clean_webhook(
+                request.data,
+                partial=instance is not None,
+                creating=instance is None,
+                format_auto=instance.format_auto if instance is not None else True,
+            )
         except rules.WebhookInvalid as error:
             if error.url_invalid:
                 raise errors.invalid_url(error.errors["url"], error.errors) from None
@@ -63,7 +68,7 @@ class WebhookListView(WebhookAPIView):
         return Response({"webhooks": [webhook_object(w, reveal_secret=False) for w in webhooks]})
 
     def post(self, request: Request) -> Response:
-        webhook = create_webhook(self.validated(request, creating=True))
+        webhook = create_webhook(self.validated(request))
         body = webhook_object(webhook, reveal_secret=True)
         body["message"] = "Webhook created successfully."
         return Response(body, status=status.HTTP_201_CREATED)
@@ -75,7 +80,7 @@ class WebhookDetailView(WebhookAPIView):
 
     def put(self, request: Request, webhook_id: str) -> Response:
         webhook = self.get_webhook(webhook_id)
-        webhook = update_webhook(webhook, self.validated(request, creating=False))
+        webhook = update_webhook(webhook, self.validated(request, instance=webhook))
         body = webhook_object(webhook, reveal_secret=False)
         body["message"] = "Webhook updated successfully."
         return Response(body)

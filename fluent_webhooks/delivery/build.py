@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from ..conf import conf
+from ..messages import render_body
 from ..models import Delivery
 from ..signatures import SignedMessage, signature_headers
 
@@ -24,10 +25,11 @@ class OutgoingRequest:
 
 
 def build_request(delivery: Delivery, *, timestamp: int | None = None) -> OutgoingRequest:
-    """The request for the delivery's next attempt: the webhook's custom headers, then ours
-    (the rules keep the two apart), signed over the exact bytes sent."""
+    """The request for the delivery's next attempt: the body in the webhook's format, the
+    webhook's custom headers, then ours (the rules keep the two apart), signed over the exact
+    bytes sent."""
     webhook = delivery.webhook
-    body = delivery.event.body.encode("utf-8")
+    body = render_body(delivery.event.name, delivery.event.body, webhook.format)
     message = SignedMessage(
         delivery_id=str(delivery.pk),
         timestamp=int(time.time()) if timestamp is None else timestamp,

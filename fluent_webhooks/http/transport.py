@@ -69,11 +69,9 @@ class _GuardedConnectionMixin:
     socket_options: Any
 
     def _new_conn(self) -> socket.socket:
-        host = self._dns_host.strip("[]")
+        host, port = _connect_to(self._dns_host.strip("[]"), self.port)
         try:
-            candidates = socket.getaddrinfo(
-                host, self.port, allowed_gai_family(), socket.SOCK_STREAM
-            )
+            candidates = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
         except socket.gaierror as error:
             raise NameResolutionError(self.host, self, error) from error  # type: ignore[arg-type]
         allowed = conf.allowed_networks
@@ -105,6 +103,15 @@ class _GuardedConnectionMixin:
                 )
         assert last_error is not None
         raise last_error
+
+
+def _connect_to(host: str, port: int) -> tuple[str, int]:
+    """Where to connect for ``host:port``: CONNECT_TO's replacement, or the same."""
+    target = conf.connect_to.get(f"{host.lower()}:{port}")
+    if target is None:
+        return host, port
+    new_host, _, new_port = target.rpartition(":")
+    return new_host.strip("[]"), int(new_port)
 
 
 class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
