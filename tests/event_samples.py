@@ -44,6 +44,18 @@ def community_data() -> dict[str, dict[str, Any]]:
             "message": "We're excited to have you here...",
             "space_id": 12,
             "is_sticky": True,
+            "slug": "welcome-to-our-community",
+            "message_rendered": "<p>We're excited to have you here...</p>",
+            "type": "text",
+            "content_type": "text",
+            "privacy": "public",
+            "status": "published",
+            "featured_image": None,
+            "meta": {},
+            "comments_count": 2,
+            "reactions_count": 5,
+            "priority": 0,
+            "parent_id": None,
         }
     )
     comment = _ns(pk=7, user_id=45, feed_id=123, parent_id=None, message="Great idea!", **stamps)

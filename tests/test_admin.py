@@ -167,3 +167,16 @@ def test_webhook_page_lists_recent_attempts(admin_user, webhook):
     page = client_for(admin_user).get(f"{CHANGELIST}{webhook.pk}/change/").content.decode()
     assert "HTTP 503." in page
     assert "feed.created" in page
+
+
+def test_the_change_page_previews_a_delivery_without_sending(admin_user, webhook):
+    from fluent_webhooks.models import Delivery as DeliveryModel
+
+    client = client_for(admin_user)
+    change = client.get(f"/admin/fluent_webhooks/webhook/{webhook.pk}/change/")
+    preview_url = f"/admin/fluent_webhooks/webhook/{webhook.pk}/preview/"
+    assert preview_url in change.content.decode()
+    page = client.get(preview_url, {"event": "comment.created"}).content.decode()
+    assert "X-Fluent-Signature: sha256=" in page
+    assert "&quot;event&quot;: &quot;comment.created&quot;" in page
+    assert not DeliveryModel.objects.exists()

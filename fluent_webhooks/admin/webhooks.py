@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,8 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.cache import never_cache
 
 from ..delivery.pipeline import send_test
-from ..events.catalog import ALL_EVENTS, registry, subscribes_to
+from ..delivery.preview import preview
+from ..events.catalog import ALL_EVENTS, TEST_EVENT, registry, subscribes_to
 from ..models import Attempt, Webhook
 from ..secret_keys import generate_secret, mask_secret
 from .forms import WebhookForm
@@ -70,12 +72,14 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
         "created_at",
         "updated_at",
         "recent_attempts",
+        "preview_control",
     )
     fieldsets = (
         (None, {"fields": ("name", "url", "format", "status", "retry_count")}),
         ("Events", {"fields": ("events",)}),
         ("Security", {"fields": ("secret_control", "headers")}),
         ("Health", {"fields": ("last_triggered_at", "last_error", "created_at", "updated_at")}),
+        ("Preview", {"fields": ("preview_control",)}),
         ("Recent attempts", {"fields": ("recent_attempts",)}),
     )
 
@@ -203,12 +207,49 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
                 name="fluent_webhooks_webhook_reveal_secret",
             ),
             path(
+                "<int:webhook_id>/preview/",
+                wrap(never_cache(self.preview_view)),
+                name="fluent_webhooks_webhook_preview",
+            ),
+            path(
                 "<int:webhook_id>/secret/rotate/",
                 wrap(self.rotate_secret_view),
                 name="fluent_webhooks_webhook_rotate_secret",
             ),
             *super().get_urls(),
         ]
+
+    @admin.display(description="what it receives")
+    def preview_control(self, webhook: Webhook) -> str:
+        url = reverse("admin:fluent_webhooks_webhook_preview", args=[webhook.pk])
+        return format_html(
+            '<a class="button" href="{}">Preview a delivery</a> '
+            "the exact body and headers for an event of your choice, signed, not sent",
+            url,
+        )
+
+    def preview_view(self, request: HttpRequest, webhook_id: int) -> HttpResponse:
+        webhook = self._managed_webhook(request, webhook_id)
+        events = [*(name for name in webhook_events(webhook)), TEST_EVENT]
+        event = request.GET.get("event") or events[0]
+        if event not in events:
+            event = events[0]
+        shown = preview(webhook, event, user=request.user)
+        try:
+            body = json.dumps(json.loads(shown.body), indent=2, ensure_ascii=False)
+        except ValueError:
+            body = shown.body.decode("utf-8", errors="replace")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "webhook": webhook,
+            "title": f"Preview of {webhook.name}",
+            "events": events,
+            "event": event,
+            "headers": sorted(shown.headers.items(), key=lambda item: item[0].lower()),
+            "body": body,
+        }
+        return TemplateResponse(request, "admin/fluent_webhooks/preview.html", context)
 
     def reveal_secret_view(self, request: HttpRequest, webhook_id: int) -> HttpResponse:
         webhook = self._managed_webhook(request, webhook_id)
@@ -233,3 +274,8 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         return get_object_or_404(Webhook, pk=webhook_id)
+
+
+def webhook_events(webhook: Webhook) -> list[str]:
+    """The catalog's events this webhook receives, in catalog order."""
+    return [name for name in registry.names() if subscribes_to(webhook.events, name)]

@@ -20,4 +20,9 @@ urlpatterns = [
         views.WebhookTestView.as_view(),
         name="webhook-test",
     ),
+    re_path(
+        r"^webhooks/(?P<webhook_id>[^/]+)/preview/?$",
+        views.WebhookPreviewView.as_view(),
+        name="webhook-preview",
+    ),
 ]

@@ -15,6 +15,8 @@ from rest_framework.views import APIView
 from .. import rules
 from ..conf import conf
 from ..delivery.pipeline import send_test
+from ..delivery.preview import preview
+from ..events.catalog import TEST_EVENT, registry
 from ..models import Webhook
 from . import errors
 from .permissions import CanManageWebhooks
@@ -105,3 +107,38 @@ class WebhookTestView(WebhookAPIView):
                 "message": outcome.message,
             }
         )
+
+
+class WebhookPreviewView(WebhookAPIView):
+    """``POST .../webhooks/{id}/preview``: the exact body and headers an event would send."""
+
+    def post(self, request: Request, webhook_id: str) -> Response:
+        webhook = self.get_webhook(webhook_id)
+        body = request.data if isinstance(request.data, dict) else None
+        event, data = _preview_input(body)
+        shown = preview(webhook, event, data, request.user)
+        return Response(
+            {
+                "url": shown.url,
+                "format": webhook.format,
+                "event": event,
+                "body": shown.body.decode("utf-8"),
+                "headers": shown.headers,
+                "message": "Nothing was sent.",
+            }
+        )
+
+
+def _preview_input(body: dict[str, Any] | None) -> tuple[str, dict[str, Any] | None]:
+    if body is None:
+        raise errors.invalid_data({"body": "The request body must be a JSON object."})
+    event, data = body.get("event"), body.get("data")
+    problems: dict[str, str] = {}
+    if not isinstance(event, str) or (event not in registry and event != TEST_EVENT):
+        problems["event"] = "Name an event of the catalog, or webhook.test."
+    if data is not None and not isinstance(data, dict):
+        problems["data"] = "Data must be a JSON object."
+    if problems:
+        raise errors.invalid_data(problems)
+    assert isinstance(event, str)
+    return event, data

@@ -1,4 +1,4 @@
-"""Building a delivery's request: the stored body, our headers, and every scheme's signature."""
+"""Building a request: the body in the webhook's format, our headers, every scheme's signature."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..conf import conf
 from ..messages import render_body
-from ..models import Delivery
+from ..models import Delivery, Webhook
 from ..signatures import SignedMessage, signature_headers
 
 EVENT_HEADER = "X-Fluent-Event"
@@ -25,13 +25,31 @@ class OutgoingRequest:
 
 
 def build_request(delivery: Delivery, *, timestamp: int | None = None) -> OutgoingRequest:
-    """The request for the delivery's next attempt: the body in the webhook's format, the
-    webhook's custom headers, then ours (the rules keep the two apart), signed over the exact
-    bytes sent."""
-    webhook = delivery.webhook
-    body = render_body(delivery.event.name, delivery.event.body, webhook.format)
+    """The request for the delivery's next attempt."""
+    signed = sign_request(
+        delivery.webhook, delivery.event.name, delivery.event.body, str(delivery.pk), timestamp
+    )
+    return OutgoingRequest(delivery, delivery.webhook.url, signed.body, signed.headers)
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    body: bytes
+    headers: dict[str, str]
+
+
+def sign_request(
+    webhook: Webhook,
+    event: str,
+    stored_body: str,
+    delivery_id: str,
+    timestamp: int | None = None,
+) -> SignedRequest:
+    """The body in the webhook's format, the webhook's custom headers, then ours (the rules
+    keep the two apart), signed over the exact bytes sent. Deliveries and previews alike."""
+    body = render_body(event, stored_body, webhook.format)
     message = SignedMessage(
-        delivery_id=str(delivery.pk),
+        delivery_id=delivery_id,
         timestamp=int(time.time()) if timestamp is None else timestamp,
         body=body,
     )
@@ -39,8 +57,8 @@ def build_request(delivery: Delivery, *, timestamp: int | None = None) -> Outgoi
         **webhook.headers,
         "Content-Type": "application/json",
         "User-Agent": conf.user_agent,
-        EVENT_HEADER: delivery.event.name,
-        DELIVERY_HEADER: message.delivery_id,
+        EVENT_HEADER: event,
+        DELIVERY_HEADER: delivery_id,
         **signature_headers(message, webhook.secret),
     }
-    return OutgoingRequest(delivery, webhook.url, body, headers)
+    return SignedRequest(body, headers)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..exceptions import ConfigurationError
+from .samples import SAMPLE_DATA
 
 #: Subscribes a webhook to every event (allowed, but the spec discourages it).
 ALL_EVENTS = "*"
@@ -63,9 +65,13 @@ class EventRegistry:
     def reset(self) -> None:
         """Forget every event a host registered, keeping the documented ones."""
         self._events = {event.name: event for event in self._builtin}
+        self._samples: dict[str, dict[str, Any]] = {}
 
-    def register(self, name: str, group: str, description: str) -> EventType:
-        """Add a host site's own event beside the documented ones."""
+    def register(
+        self, name: str, group: str, description: str, sample: Mapping[str, Any] | None = None
+    ) -> EventType:
+        """Add a host site's own event beside the documented ones; ``sample`` is the ``data``
+        previews show for it."""
         if not _EVENT_NAME.match(name):
             raise ConfigurationError(
                 f"Event name {name!r} must be dotted lower-case words, like 'badge.awarded'."
@@ -75,7 +81,18 @@ class EventRegistry:
         if existing is not None and existing != event:
             raise ConfigurationError(f"Event {name!r} is already registered as {existing}.")
         self._events[name] = event
+        if sample is not None:
+            self._samples[name] = dict(sample)
         return event
+
+    def sample(self, name: str) -> dict[str, Any]:
+        """Example ``data`` of an event, for previews: the documented events' from the example
+        community, a site's own as it registered them, the test event's as the test sends."""
+        if name in self._samples:
+            return dict(self._samples[name])
+        if name == TEST_EVENT:
+            return {"webhook_id": 0, "message": "This is a test webhook from fluent-webhooks."}
+        return dict(SAMPLE_DATA.get(name, {}))
 
     def get(self, name: str) -> EventType | None:
         return self._events.get(name)
