@@ -12,6 +12,7 @@ from example_project.inspector.models import ReceivedDelivery
 from fluent_webhooks.events import TEST_EVENT, registry
 from fluent_webhooks.models import Delivery, Event
 from tests.conftest import SYSTEM_BROKER_URL
+from tests.fake_services import discord_problems, slack_problems
 from tests.services import ROOT, free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -39,7 +40,7 @@ def test_every_simulated_event_reaches_the_inspector_signed(test_database_url, b
     assert events.count() == 48
     assert set(events.values_list("name", flat=True)) == set(registry.names())
     deliveries = Delivery.objects.filter(event__in=events)
-    assert deliveries.count() == 48
+    assert deliveries.count() == 48 * 3  # the inspector, as Slack, as Discord
     assert set(deliveries.values_list("status", flat=True)) == {"succeeded"}
     valid = set(
         ReceivedDelivery.objects.filter(
@@ -47,3 +48,8 @@ def test_every_simulated_event_reaches_the_inspector_signed(test_database_url, b
         ).values_list("delivery_id", flat=True)
     )
     assert {str(pk) for pk in deliveries.values_list("pk", flat=True)} <= valid
+    # What the Slack and Discord inboxes got, Slack and Discord would have taken.
+    for name, problems in (("Demo Slack", slack_problems), ("Demo Discord", discord_problems)):
+        bodies = ReceivedDelivery.objects.filter(inbox__webhook__name=name)
+        assert bodies.count() == 48
+        assert [problems(item.body.encode()) for item in bodies] == [None] * 48

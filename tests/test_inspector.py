@@ -72,3 +72,27 @@ def test_page_lists_deliveries_newest_first(inbox, webhook):
 
 def test_unknown_inbox_is_not_found(db):
     assert Client().get("/inspector/nope/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("webhook_format", "shown"),
+    [
+        ("slack", ["As Slack shows it", "Ada Lovelace posted", "View (https://c.example/f/1)"]),
+        ("discord", ["As Discord shows it", "New post", "Example Community"]),
+    ],
+)
+def test_chat_messages_are_shown_as_the_service_would(inbox, webhook, webhook_format, shown):
+    from fluent_webhooks.events.payloads import build_payload
+    from fluent_webhooks.messages import discord, slack
+    from tests.event_samples import DATA, WHEN, XPROFILE
+
+    render = {"slack": slack.message, "discord": discord.message}[webhook_format]
+    payload = build_payload("feed.created", DATA["feed.created"], XPROFILE, WHEN)
+    message = render(
+        "feed.created", payload, link="https://c.example/f/1", site="Example Community"
+    )
+    body = json.dumps(message).encode()
+    assert post(inbox, body, sign(body, webhook.secret)) == 200
+    page = Client().get(f"/inspector/{inbox.token}/").content.decode()
+    for text in shown:
+        assert text in page

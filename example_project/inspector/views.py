@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -28,6 +30,7 @@ def inbox(request: HttpRequest, token: str) -> HttpResponse:
     received = list(box.received.all()[:200])
     for item in received:
         item.pretty_body = _pretty(item.body)
+        item.chat = chat_view(item.body)
     return render(request, "inspector/inbox.html", {"inbox": box, "received": received})
 
 
@@ -78,3 +81,34 @@ def _pretty(text: str) -> str:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except ValueError:
         return text
+
+
+def chat_view(text: str) -> dict[str, Any] | None:
+    """A Slack or Discord message as the service would show it, roughly; None for others."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or "event" in message:
+        return None
+    if "blocks" in message:
+        lines = [
+            _slack_plain(element.get("text", ""))
+            for block in message["blocks"]
+            for element in ([block.get("text")] if block.get("text") else block.get("elements", []))
+            if isinstance(element, dict)
+        ]
+        return {"service": "Slack", "lines": lines}
+    if "embeds" in message or "content" in message:
+        embed = (message.get("embeds") or [{}])[0]
+        return {"service": "Discord", "content": message.get("content", ""), "embed": embed}
+    return None
+
+
+_SLACK_LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
+
+
+def _slack_plain(mrkdwn: str) -> str:
+    """Slack's link syntax as 'label (url)', its escapes undone, for reading."""
+    text = _SLACK_LINK.sub(r"\2 (\1)", mrkdwn)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

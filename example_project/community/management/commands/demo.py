@@ -25,7 +25,13 @@ DEMO_ENVIRONMENT = {
     "WEBHOOKS_RETRY_SCHEDULE": "2,5,15",
     "WEBHOOKS_SWEEP_INTERVAL": "2",
 }
-WEBHOOK_NAME = "Demo inspector"
+# Inspector inboxes the demo delivers to: the documented payload, and what Slack and Discord
+# would receive (the same events as those services' messages).
+DEMO_WEBHOOKS = {
+    "Demo inspector": Webhook.Format.FLUENT,
+    "Demo Slack": Webhook.Format.SLACK,
+    "Demo Discord": Webhook.Format.DISCORD,
+}
 API_PATH = "/wp-json/fluent-community/v2/admin/webhooks"
 
 
@@ -45,9 +51,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, port: int, count: int, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("create_demo_admin")
-        inbox = self.demo_inbox(port)
+        inboxes = {name: self.demo_inbox(name, fmt, port) for name, fmt in DEMO_WEBHOOKS.items()}
         base = f"http://127.0.0.1:{port}"
-        inspector = f"{base}/inspector/{inbox.token}/"
+        urls = {name: f"{base}/inspector/{inbox.token}/" for name, inbox in inboxes.items()}
+        inspector = urls["Demo inspector"]
         processes = self.start_processes(port)
         # Ctrl-C (and a plain kill) stop the demo cleanly, even where a shell started it with
         # SIGINT ignored.
@@ -61,6 +68,8 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     "\nThe demo is running. Deliveries arrive within seconds:\n"
                     f"  Inspector: {inspector}\n"
+                    f"  As Slack:  {urls['Demo Slack']}\n"
+                    f"  As Discord: {urls['Demo Discord']}\n"
                     f"  Admin:     {base}/admin/  (admin / admin)\n"
                     f"  API:       curl -u admin:admin {base}{API_PATH}\n"
                     "Press Ctrl-C to stop every process the demo started."
@@ -77,11 +86,12 @@ class Command(BaseCommand):
         finally:
             stop(processes)
 
-    def demo_inbox(self, port: int) -> Inbox:
-        """A webhook subscribed to every event, pointing at an inspector inbox."""
-        webhook = Webhook.objects.filter(name=WEBHOOK_NAME).first() or Webhook(name=WEBHOOK_NAME)
+    def demo_inbox(self, name: str, webhook_format: str, port: int) -> Inbox:
+        """A webhook subscribed to every event, in ``webhook_format``, pointing at an inbox."""
+        webhook = Webhook.objects.filter(name=name).first() or Webhook(name=name)
         inbox = Inbox.objects.filter(webhook=webhook).first() if webhook.pk else None
         webhook.events, webhook.status = ["*"], Webhook.Status.ACTIVE
+        webhook.format, webhook.format_auto = webhook_format, False
         webhook.save()
         inbox = inbox or Inbox.objects.create(webhook=webhook)
         webhook.url = f"http://127.0.0.1:{port}/inspector/{inbox.token}/"
