@@ -335,3 +335,27 @@ def test_two_batches_recording_opposite_outcomes_do_not_deadlock(test_database_u
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_a_delivery_whose_request_cannot_be_built_fails_alone(webhook, monkeypatch):
+    """Building can fail (a template's output over its cap, a site's broken code): that
+    delivery gets a failed attempt with the reason, and its batch goes on."""
+    from fluent_webhooks.delivery import pipeline
+
+    other = Webhook.objects.create(name="other", url="https://b.example.com/h", events=["*"])
+    broken, fine = make_delivery(webhook), make_delivery(other)
+    build = pipeline.build_request
+
+    def build_or_fail(delivery, **kwargs):
+        if delivery.pk == broken.pk:
+            raise ValueError("the template's output is over 262,144 bytes")
+        return build(delivery, **kwargs)
+
+    monkeypatch.setattr(pipeline, "build_request", build_or_fail)
+    with responses.RequestsMock() as mock:
+        mock.post(other.url, status=200)
+        deliver_many([broken.pk, fine.pk])
+    assert Delivery.objects.get(pk=fine.pk).status == "succeeded"
+    failed = Delivery.objects.get(pk=broken.pk)
+    assert failed.status == "failed"
+    assert "Could not build the request" in failed.last_error

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import chain
 from typing import Any
 
 from django.db import transaction
@@ -22,11 +23,12 @@ from ..choices import DeliveryStatus
 from ..conf import conf
 from ..events.catalog import TEST_EVENT
 from ..events.emit import record_event
+from ..http.transport import FailureKind, HttpResult
 from ..models import Delivery, Webhook
-from .build import build_request
+from .build import OutgoingRequest, build_request
 from .decide import AttemptOutcome, Cancelled, Delivered, Outcome, decide
 from .record import cancel, record_attempts, renew_claim
-from .send import send_batch
+from .send import Sent, send_batch
 
 TEST_SUCCESS_MESSAGE = "Webhook test successful."
 INACTIVE_REASON = "The webhook is inactive."
@@ -151,12 +153,13 @@ def _attempt(
     """Build, send, decide and record, recording each group of answers as it comes."""
     lease = timedelta(seconds=conf.stuck_after)
     outcomes: list[AttemptOutcome] = []
-    requests = [build_request(delivery) for delivery in deliveries]
-    for sent in send_batch(
+    requests, unbuildable = _build_all(deliveries)
+    answers = send_batch(
         requests,
         keep_alive=lambda: renew_claim(token, timezone.now() + lease),
         keep_alive_every=conf.stuck_after / 3,
-    ):
+    )
+    for sent in chain([unbuildable] if unbuildable else [], answers):
         now = timezone.now()
         group = [
             decide(
@@ -173,3 +176,23 @@ def _attempt(
         record_attempts(sent, group, token=token, manual=manual)
         outcomes += group
     return outcomes
+
+
+def _build_all(deliveries: list[Delivery]) -> tuple[list[OutgoingRequest], list[Sent]]:
+    """The requests to send, and a failed attempt for each that could not even be built (a
+    template whose output is too large, say): one bad delivery never stops its batch."""
+    requests: list[OutgoingRequest] = []
+    unbuildable: list[Sent] = []
+    for delivery in deliveries:
+        try:
+            requests.append(build_request(delivery))
+        except Exception as error:
+            failure = HttpResult(
+                status_code=None,
+                duration_ms=0,
+                failure=FailureKind.INVALID,
+                error=f"Could not build the request: {error}",
+            )
+            empty = OutgoingRequest(delivery, delivery.webhook.url, b"", {})
+            unbuildable.append(Sent(empty, timezone.now(), failure))
+    return requests, unbuildable
