@@ -124,7 +124,7 @@ def _json_text(value: object) -> str:
                             f"a placeholder in a key at {_at(here)}: keys are never templated",
                             here,
                         )
-                    size += len(key) + 4
+                    size += len(key) + 3
                     stack.append((v, here, depth + 1))
         elif isinstance(item, str):
             _check_text(item, where)
@@ -135,9 +135,10 @@ def _json_text(value: object) -> str:
             kind = type(item).__name__
             raise TemplateInvalid(f"a {kind}, not a JSON value, at {_at(where)}", where)
         else:
-            size += 4
+            size += 1
+        # A lower bound of the JSON's length so far: stop early, the exact count comes below.
         if size > MAX_TEMPLATE_BYTES:
-            break  # the exact count below says by how much
+            break
     text = (
         json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         if size <= MAX_TEMPLATE_BYTES
@@ -308,7 +309,8 @@ def _lookup(payload: Any, path: tuple[str, ...]) -> Any:
             value = value[index] if index < len(value) else MISSING
         else:
             return MISSING
-    return value
+    # NaN and infinities read as null, as they would be written.
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _text(value: Any, budget: _Budget) -> str:
@@ -338,9 +340,10 @@ def _plain(value: Any, budget: _Budget, depth: int) -> Any:
         return value
     if isinstance(value, int):
         try:
-            budget.write(len(str(value)))
+            digits = len(str(value))
         except ValueError:  # over Python's digit limit for str()
             return None
+        budget.write(digits)
         return value
     if isinstance(value, float):
         budget.write(3)
