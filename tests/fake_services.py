@@ -16,6 +16,16 @@ the reference is caught):
   reference "Error Messages") and the OpenAPI spec github.com/discord/discord-api-spec
   (RichEmbed, RichEmbedField, IncomingWebhookRequestPartial). Lengths are measured after
   trimming, as "Embed Limits" says. Success is 204 No Content unless ``?wait=true``.
+- SendGrid v3 Mail Send (POST /v3/mail/send): the OpenAPI spec github.com/twilio/sendgrid-oai
+  (spec/yaml/tsg_mail_v3.yaml, read 2026: securitySchemes BearerAuth; requestBodies
+  PostMailSend: personalizations 1..1000 each with a required ``to``, from.email required,
+  subject and content[].type/value minLength 1, categories up to 10 unique of at most 255;
+  responses 202 "Accepted" with no body, ErrorResponse ``{"errors": [{"message", "field",
+  "help"}]}``, 401 "authorization required") and the error list
+  twilio.com/docs/sendgrid/api-reference/mail-send/errors (the messages below: subject
+  required "unless ... a template with a subject defined or ... every personalization has a
+  subject", content required unless a template_id, text/plain before text/html, no ";" or
+  CRLF in a content type, 1000 recipients in all, an address once per personalization).
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import json
 import math
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -67,6 +78,16 @@ DISCORD_MENTION_TYPES = {"roles", "users", "everyone"}
 DISCORD_EMPTY = {"code": 50006, "message": "Cannot send an empty message"}
 DISCORD_BAD_JSON = {"code": 50109, "message": "The request body contains invalid JSON."}
 _ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+
+SENDGRID_PERSONALIZATIONS_MAX = 1000
+SENDGRID_RECIPIENTS_MAX = 1000
+SENDGRID_CATEGORIES_MAX = 10
+SENDGRID_CATEGORY_MAX = 255
+_SENDGRID_ADDRESS = (
+    "must at least have an email parameter with a valid email address and may also contain a "
+    'name parameter. e.g. {"email": "example@example.com"} or {"email": "example@example.com", '
+    '"name": "Example Recipient"}'
+)
 
 
 # Slack
@@ -308,6 +329,181 @@ def discord_rate_limited(retry_after: float = 0.5) -> Reply:
     return Reply(status=429, body=json.dumps(body).encode(), headers=headers)
 
 
+# SendGrid
+
+
+def sendgrid_problems(body: bytes, headers: Mapping[str, str]) -> tuple[int, dict[str, Any]] | None:
+    """What SendGrid's v3 Mail Send answers for a request it refuses, else None (202, no body)."""
+    authorization = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+    scheme, _, key = authorization.partition(" ")
+    if scheme != "Bearer" or not key.strip():
+        return 401, _sendgrid_errors([("authorization required", None)])
+    try:
+        mail = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return 400, _sendgrid_errors([("Invalid UTF8 in request.", None)])
+    except ValueError:
+        return 400, _sendgrid_errors([("Bad Request", None)])
+    if not isinstance(mail, dict):
+        return 400, _sendgrid_errors([("Bad Request", None)])
+    errors = _sendgrid_personalizations(mail.get("personalizations"))
+    if not _is_address(mail.get("from")):
+        problem = "The from object must be provided for every email send. It is an object that "
+        errors.append((f"{problem}requires the email parameter.", "from.email"))
+    if "reply_to" in mail and not _is_address(mail["reply_to"]):
+        errors.append((f"The reply_to object, when used, {_SENDGRID_ADDRESS}", "reply_to"))
+    templated = isinstance(mail.get("template_id"), str) and bool(mail["template_id"])
+    errors += _sendgrid_subject(mail, templated)
+    errors += _sendgrid_content(mail.get("content"), templated)
+    errors += _sendgrid_categories(mail.get("categories"))
+    return (400, _sendgrid_errors(errors)) if errors else None
+
+
+def _sendgrid_errors(errors: list[tuple[str, str | None]]) -> dict[str, Any]:
+    return {"errors": [{"message": m, "field": f, "help": None} for m, f in errors]}
+
+
+def _is_address(value: Any) -> bool:
+    """An email object with a plausible address (one "@", a dotted domain, no spaces)."""
+    if not isinstance(value, dict) or not isinstance(value.get("email"), str):
+        return False
+    local, at, domain = value["email"].partition("@")
+    return bool(
+        at
+        and local
+        and "." in domain.strip(".")
+        and "@" not in domain
+        and not any(c.isspace() or ord(c) < 32 for c in value["email"])
+        and isinstance(value.get("name", ""), str)
+    )
+
+
+def _sendgrid_personalizations(personalizations: Any) -> list[tuple[str, str | None]]:
+    if not isinstance(personalizations, list) or not personalizations:
+        return [("You must have at least one personalization.", "personalizations")]
+    if len(personalizations) > SENDGRID_PERSONALIZATIONS_MAX:
+        count = len(personalizations)
+        return [
+            (
+                f"The personalization block is limited to 1000 personalizations per API "
+                f"request. You have provided {count} personalizations.",
+                "personalizations",
+            )
+        ]
+    errors: list[tuple[str, str | None]] = []
+    recipients = 0
+    for i, envelope in enumerate(personalizations):
+        at = f"personalizations.{i}"
+        envelope = envelope if isinstance(envelope, dict) else {}
+        if not isinstance(envelope.get("to"), list) or not envelope["to"]:
+            errors.append(("The to parameter is required for all personalization objects.", at))
+        seen: set[str] = set()
+        for kind in ("to", "cc", "bcc"):
+            people = envelope.get(kind) or []
+            for j, person in enumerate(people if isinstance(people, list) else [None]):
+                recipients += 1
+                if not _is_address(person):
+                    errors.append((f"The {kind} array {_SENDGRID_ADDRESS}", f"{at}.{kind}.{j}"))
+                    continue
+                email = person["email"].lower()
+                if email in seen:
+                    message = (
+                        "Each unique email address in the personalizations array should only "
+                        f"be included once. You have included {email} more than once."
+                    )
+                    errors.append((message, f"{at}.{kind}.{j}.email"))
+                seen.add(email)
+        subject = envelope.get("subject")
+        if subject is not None and not (isinstance(subject, str) and subject):
+            message = "The subject of your email must be a string at least one character in length."
+            errors.append((message, f"{at}.subject"))
+    if recipients > SENDGRID_RECIPIENTS_MAX:
+        message = "There is a limit of 1000 total recipients (to + cc + bcc) per request."
+        errors.append((message, "personalizations"))
+    return errors
+
+
+def _sendgrid_subject(mail: dict[str, Any], templated: bool) -> list[tuple[str, str | None]]:
+    subject = mail.get("subject")
+    if subject is not None:
+        if isinstance(subject, str) and subject:
+            return []
+        message = "The subject of your email must be a string at least one character in length."
+        return [(message, "subject")]
+    envelopes = mail.get("personalizations")
+    each_has_one = isinstance(envelopes, list) and all(
+        isinstance(p, dict) and p.get("subject") for p in envelopes
+    )
+    if templated or each_has_one:
+        return []
+    message = (
+        "The subject is required. You can get around this requirement if you use a template "
+        "with a subject defined or if every personalization has a subject defined."
+    )
+    return [(message, "subject")]
+
+
+def _sendgrid_content(content: Any, templated: bool) -> list[tuple[str, str | None]]:
+    if content is None and templated:
+        return []
+    if not isinstance(content, list) or not content:
+        message = (
+            "The content param is required unless you are using a transactional template and "
+            "have defined a template_ID."
+        )
+        return [(message, "content")]
+    errors: list[tuple[str, str | None]] = []
+    kinds = []
+    for i, part in enumerate(content):
+        part = part if isinstance(part, dict) else {}
+        kind, value = part.get("type"), part.get("value")
+        if not isinstance(kind, str) or not kind:
+            message = "Your content type must be a string with length of at least one character."
+            errors.append((message, f"content.{i}.type"))
+        elif any(c in kind for c in ";\r\n"):
+            errors.append(("Cannot contain ';', or CRLF characters.", f"content.{i}.type"))
+        else:
+            kinds.append(kind.lower())
+        if not isinstance(value, str) or not value:
+            message = "The content value must be a string at least one character in length."
+            errors.append((message, f"content.{i}.value"))
+    ranks = [{"text/plain": 0, "text/html": 1}.get(kind, 2) for kind in kinds]
+    if ranks != sorted(ranks):
+        message = (
+            "Following RFC 1341, section 7.2, if either text/html or text/plain are to be sent "
+            "in your email: text/plain needs to be first, followed by text/html, followed by "
+            "any other content."
+        )
+        errors.append((message, "content"))
+    return errors
+
+
+def _sendgrid_categories(categories: Any) -> list[tuple[str, str | None]]:
+    if categories is None:
+        return []
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+        return [("Categories must be an array of strings.", "categories")]
+    errors: list[tuple[str, str | None]] = []
+    if len(categories) > SENDGRID_CATEGORIES_MAX:
+        message = (
+            "There is a limit of 10 categories for each email that is sent. You provided "
+            f"{len(categories)} categories."
+        )
+        errors.append((message, "categories"))
+    for category in categories:
+        if len(category) > SENDGRID_CATEGORY_MAX:
+            message = (
+                f"Each category must not be longer than 255 characters. {category} exceeds "
+                "this limit."
+            )
+            errors.append((message, "categories"))
+        if not category.isascii():
+            errors.append(("Categories can not contain non-ASCII characters.", "categories"))
+    if len(set(categories)) < len(categories):
+        errors.append(("The categories must be a unique list.", "categories"))
+    return errors
+
+
 # Receivers
 
 
@@ -371,3 +567,20 @@ def _discord_reply(request: ReceivedRequest) -> Reply:
         created = {"id": "1", "type": 0, **json.loads(request.body)}
         return Reply(200, json.dumps(created).encode(), json_type)
     return Reply(204, b"")
+
+
+def sendgrid_receiver(receiver: Receiver) -> FakeService:
+    """Make ``receiver`` answer as SendGrid's v3 Mail Send does."""
+    service = FakeService()
+
+    def respond(request: ReceivedRequest) -> Reply:
+        problem = sendgrid_problems(request.body, request.headers)
+        if problem is None:
+            return service.answer(request, Reply(202, b""))
+        body = json.dumps(problem[1]).encode()
+        return service.answer(
+            request, Reply(problem[0], body, {"Content-Type": "application/json"})
+        )
+
+    receiver.respond = respond
+    return service
