@@ -17,6 +17,7 @@ class WebhookFormat(models.TextChoices):
     FLUENT = "fluent", _("Fluent payload (the documented JSON)")
     SLACK = "slack", _("Slack message")
     DISCORD = "discord", _("Discord message")
+    TEMPLATE = "template", _("Your template (JSON with placeholders)")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -35,6 +35,8 @@ class Webhook(models.Model):
     )
     # Whether ``format`` follows the URL (chosen from it, and again when it changes) or was set.
     format_auto = models.BooleanField(_("format chosen from the URL"), default=True)
+    # For the template format: a JSON document whose strings may hold {{ placeholders }}.
+    template = models.JSONField(_("template"), null=True, blank=True)
     last_triggered_at = models.DateTimeField(_("last triggered at"), null=True, blank=True)
     # null, not "", is "no error": the API shows `"last_error": null` as documented.
     last_error = models.TextField(_("last error"), null=True, blank=True)  # noqa: DJ001

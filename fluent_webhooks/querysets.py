@@ -34,7 +34,7 @@ class EventQuerySet(models.QuerySet["Event"]):
 # The columns a claim returns: what sending and recording need, and nothing else.
 _CLAIMED_DELIVERY = ("id", "attempt_count", "event_id", "webhook_id")
 _CLAIMED_EVENT = ("name", "body")
-_CLAIMED_WEBHOOK = ("url", "secret", "headers", "retry_count", "status", "format")
+_CLAIMED_WEBHOOK = ("url", "secret", "headers", "retry_count", "status", "format", "template")
 
 
 _RETURNED = ", ".join(
@@ -190,9 +190,11 @@ def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Deliver
     from .models import Delivery, Event, Webhook
 
     delivery_id, attempt_count, event_id, webhook_id, name, body, *webhook_values = row
-    url, secret, headers, retry_count, status, webhook_format = webhook_values
+    url, secret, headers, retry_count, status, webhook_format, template = webhook_values
     if isinstance(headers, str | bytes):  # JSON columns come back as text from raw SQL
         headers = json.loads(headers)
+    if isinstance(template, str | bytes):
+        template = json.loads(template)
     delivery = _loaded(
         Delivery,
         db,
@@ -213,6 +215,7 @@ def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Deliver
         retry_count=retry_count,
         status=status,
         format=webhook_format,
+        template=template,
     )
     return delivery
 

@@ -15,10 +15,20 @@ from .choices import WebhookFormat, WebhookStatus
 from .events.catalog import ALL_EVENTS, registry
 from .exceptions import FluentWebhooksError, InvalidHeaders, InvalidWebhookURL
 from .http.destinations import validate_webhook_url
+from .messages.template import TemplateInvalid, validate_template
 from .secret_keys import validate_secret
 from .signatures import RESERVED_HEADERS
 
-EDITABLE_FIELDS = ("name", "url", "events", "status", "headers", "retry_count", "format")
+EDITABLE_FIELDS = (
+    "name",
+    "url",
+    "events",
+    "status",
+    "headers",
+    "retry_count",
+    "format",
+    "template",
+)
 REQUIRED_FIELDS = ("name", "url", "events")
 MAX_NAME_LENGTH = 255
 DEFAULT_RETRY_COUNT = 3
@@ -54,13 +64,16 @@ def clean_webhook(
     partial: bool = False,
     creating: bool = False,
     format_auto: bool = True,
+    current_format: str | None = None,
+    current_template: Any = None,
 ) -> dict[str, Any]:
     """Check every field given (all required ones too, unless ``partial``); ``secret`` is
     accepted only when ``creating``. Every field's problem is reported, not just the first.
 
     A ``format`` given is kept (``format_auto`` False); without one, a new webhook's format is
     chosen from its URL, and chosen again when the URL of a webhook whose format was chosen
-    (``format_auto``) changes.
+    (``format_auto``) changes. The ``template`` format needs a template (``current_format``
+    and ``current_template`` are those of a webhook being updated).
     """
     fields = (*EDITABLE_FIELDS, "secret") if creating else EDITABLE_FIELDS
     cleaned: dict[str, Any] = {}
@@ -84,6 +97,9 @@ def clean_webhook(
         cleaned["format_auto"] = False
     elif "url" in cleaned and (creating or format_auto):
         cleaned["format"], cleaned["format_auto"] = format_for_url(cleaned["url"]), True
+    template = cleaned.get("template", current_template)
+    if cleaned.get("format", current_format) == WebhookFormat.TEMPLATE and template is None:
+        raise WebhookInvalid({"template": "The template format needs a template."})
     return cleaned
 
 
@@ -147,6 +163,17 @@ def clean_format(value: Any) -> str:
     if value not in WebhookFormat.values:
         raise ValueError(f"Format must be one of: {', '.join(WebhookFormat.values)}.")
     return str(value)
+
+
+def clean_template(value: Any) -> Any:
+    """A template for the ``template`` format (``messages/template.py``), or None."""
+    if value is None:
+        return None
+    try:
+        return validate_template(value)
+    except TemplateInvalid as error:
+        where = f" (at {error.where})" if error.where else ""
+        raise ValueError(f"{error}{where}") from None
 
 
 def clean_retry_count(value: Any) -> int:
@@ -237,6 +264,7 @@ _CLEANERS = {
     "headers": validate_custom_headers,
     "retry_count": clean_retry_count,
     "format": clean_format,
+    "template": clean_template,
     "secret": clean_secret,
 }
 

@@ -141,15 +141,18 @@ def use_broker(app, url: str) -> None:
 
 @dataclass(frozen=True)
 class ChatServices:
-    """HTTPS receivers standing in for Slack's and Discord's incoming webhooks, reached at
-    their real host names through CONNECT_TO (no DNS), with certificates for those names."""
+    """HTTPS receivers standing in for Slack's and Discord's incoming webhooks and SendGrid's
+    mail API, reached at their real host names through CONNECT_TO (no DNS), with certificates
+    for those names."""
 
     slack: Receiver
     discord: Receiver
+    sendgrid: Receiver
 
     def connect_to(self) -> dict[str, str]:
         return {
             "hooks.slack.com:443": f"127.0.0.1:{self.slack.port}",
+            "api.sendgrid.com:443": f"127.0.0.1:{self.sendgrid.port}",
             **{f"{host}:443": f"127.0.0.1:{self.discord.port}" for host in DISCORD_HOSTS},
         }
 
@@ -166,10 +169,15 @@ def chat_services(certificate_authority) -> Iterator[ChatServices]:
         certificate_authority.issue_cert(*names).configure_cert(context)
         return Receiver(ssl_context=context).start()
 
-    services = ChatServices(slack=https("hooks.slack.com"), discord=https(*DISCORD_HOSTS))
+    services = ChatServices(
+        slack=https("hooks.slack.com"),
+        discord=https(*DISCORD_HOSTS),
+        sendgrid=https("api.sendgrid.com"),
+    )
     yield services
     services.slack.stop()
     services.discord.stop()
+    services.sendgrid.stop()
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ FIELDS = {
     "created_at",
     "updated_at",
     "format",  # beyond the documented object: what the receiver gets (Slack, Discord, ...)
+    "template",  # ... and the template of the template format
 }
 SLACK = {
     "name": "Slack Notifications",

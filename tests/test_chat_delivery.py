@@ -1,7 +1,7 @@
-"""The specification's Slack and Discord use cases, end to end: a webhook created with the
-specification's own request, events through the real worker, and receivers that answer as
-Slack's and Discord's incoming webhooks do (tests/fake_services.py), reached at
-hooks.slack.com and discord.com over HTTPS through CONNECT_TO, never through DNS."""
+"""The specification's Slack, Discord and e-mail use cases, end to end: a webhook created with
+the specification's own request, events through the real worker, and receivers that answer as
+Slack's and Discord's incoming webhooks and SendGrid's mail API do (tests/fake_services.py),
+reached at their real host names over HTTPS through CONNECT_TO, never through DNS."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from fluent_webhooks import send_event
+from fluent_webhooks.messages.template import SENDGRID_EXAMPLE
 from fluent_webhooks.models import Delivery
 from tests.conftest import API, basic_auth
 from tests.event_samples import DATA
-from tests.fake_services import FakeService, discord_receiver, slack_receiver
+from tests.fake_services import FakeService, discord_receiver, sendgrid_receiver, slack_receiver
 from tests.services import wait_until
-from tests.test_formats import DISCORD, SLACK
+from tests.test_formats import DISCORD, EMAIL, SLACK
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -25,6 +26,13 @@ def slack(live, chat_services):
     chat_services.slack.requests.clear()
     yield slack_receiver(chat_services.slack)
     chat_services.slack.respond = None
+
+
+@pytest.fixture
+def sendgrid(live, chat_services):
+    chat_services.sendgrid.requests.clear()
+    yield sendgrid_receiver(chat_services.sendgrid)
+    chat_services.sendgrid.respond = None
 
 
 @pytest.fixture
@@ -100,3 +108,17 @@ def test_the_test_endpoint_sends_a_test_message_in_the_webhooks_format(slack, ad
     answer = client.post(f"{API}/{webhook['id']}/test").json()
     assert answer["success"] is True, answer
     assert slack.accepted[-1]["text"].startswith("Test message from")
+
+
+def test_the_specifications_email_request_with_a_template_sends_mail_sendgrid_accepts(
+    sendgrid, admin_user
+):
+    """The specification posts the raw payload to SendGrid, which refuses it; with the
+    README's recipe (format template, SENDGRID_EXAMPLE) every event is an e-mail."""
+    webhook = create({**EMAIL, "format": "template", "template": SENDGRID_EXAMPLE}, admin_user)
+    assert webhook["format"] == "template"
+    emit_all(EMAIL["events"], admin_user)
+    all_delivered(sendgrid, len(EMAIL["events"]))
+    assert sendgrid.refused == []
+    subjects = sorted(message["subject"] for message in sendgrid.accepted)
+    assert subjects[0].startswith("report.created: ")

@@ -29,6 +29,13 @@ DISCORD = {
     "events": ["feed.created", "report.created"],
     "status": "active",
 }
+EMAIL = {
+    "name": "Email Notifications",
+    "url": "https://api.sendgrid.com/v3/mail/send",
+    "events": ["report.created", "space.member_joined"],
+    "headers": {"Authorization": "Bearer YOUR_SENDGRID_API_KEY"},
+    "status": "active",
+}
 ANALYTICS = {
     "name": "Analytics Tracker",
     "url": "https://analytics.example.com/events",
@@ -125,3 +132,46 @@ def test_a_link_callable_that_fails_costs_the_link_not_the_delivery(settings, ad
         pk=Delivery.objects.create(event=event, webhook=webhook).pk
     )
     assert "url" not in json.loads(build_request(delivery).body)["embeds"][0]
+
+
+def test_a_template_webhook_is_created_with_its_template(api):
+    from fluent_webhooks.messages.template import SENDGRID_EXAMPLE
+
+    body = {**EMAIL, "format": "template", "template": SENDGRID_EXAMPLE}
+    created = api.post(API, body, format="json").json()
+    assert (created["format"], created["template"]) == ("template", SENDGRID_EXAMPLE)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"format": "template"}, "needs a template"),
+        ({"format": "template", "template": {"subject": "{{ data.title | shout }}"}}, "/subject"),
+        ({"format": "template", "template": {"x": "{{ data.__class__ }}"}}, "/x"),
+    ],
+)
+def test_a_template_that_cannot_work_is_invalid_data_saying_where(api, change, message):
+    response = api.post(API, {**EMAIL, **change}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_data"
+    assert message in body["data"]["errors"]["template"]
+    assert not Webhook.objects.exists()
+
+
+def test_a_template_renders_the_event_and_is_signed(admin_user):
+    webhook = Webhook.objects.create(
+        name="t",
+        url=EMAIL["url"],
+        events=["*"],
+        format="template",
+        format_auto=False,
+        template={"subject": "{{ event }}: {{ data.title }}", "id": "{{ data.id }}"},
+    )
+    event = record_event("feed.created", {"id": 7, "title": 'Hi "there"'}, admin_user)
+    delivery = Delivery.objects.select_related("event", "webhook").get(
+        pk=Delivery.objects.create(event=event, webhook=webhook).pk
+    )
+    request = build_request(delivery)
+    assert json.loads(request.body) == {"subject": 'feed.created: Hi "there"', "id": 7}
+    assert verify(request.body, request.headers["X-Fluent-Signature"], webhook.secret)

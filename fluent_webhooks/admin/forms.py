@@ -54,9 +54,25 @@ class WebhookForm(_ModelForm):
         "Discord message for discord.com/api/webhooks, the Fluent payload for anything else.",
     )
 
+    template = forms.JSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+        help_text="For the 'Your template' format: the JSON to send, with placeholders such as "
+        '{{ event }}, {{ data.title }} or {{ xprofile.display_name | default:"someone" }}.',
+    )
+
     class Meta:
         model = Webhook
-        fields = ("name", "url", "events", "status", "format", "headers", "retry_count")
+        fields = (
+            "name",
+            "url",
+            "events",
+            "status",
+            "format",
+            "template",
+            "headers",
+            "retry_count",
+        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

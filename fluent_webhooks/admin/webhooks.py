@@ -75,7 +75,7 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
         "preview_control",
     )
     fieldsets = (
-        (None, {"fields": ("name", "url", "format", "status", "retry_count")}),
+        (None, {"fields": ("name", "url", "format", "template", "status", "retry_count")}),
         ("Events", {"fields": ("events",)}),
         ("Security", {"fields": ("secret_control", "headers")}),
         ("Health", {"fields": ("last_triggered_at", "last_error", "created_at", "updated_at")}),
@@ -101,7 +101,7 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Webhook | None = None) -> Any:
         if obj is None:  # a new webhook has no secret, health or attempts to show yet
             return (
-                (None, {"fields": ("name", "url", "format", "status", "retry_count")}),
+                (None, {"fields": ("name", "url", "format", "template", "status", "retry_count")}),
                 ("Events", {"fields": ("events",)}),
                 ("Custom headers", {"fields": ("headers",)}),
             )

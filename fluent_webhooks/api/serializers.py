@@ -32,6 +32,7 @@ def webhook_object(webhook: Webhook, *, reveal_secret: bool) -> dict[str, Any]:
         "headers": dict(webhook.headers),
         "retry_count": webhook.retry_count,
         "format": webhook.format,
+        "template": webhook.template,
         "last_triggered_at": api_datetime(webhook.last_triggered_at),
         "last_error": webhook.last_error,
         "created_at": api_datetime(webhook.created_at),

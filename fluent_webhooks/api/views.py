@@ -57,6 +57,8 @@ class WebhookAPIView(APIView):
                 partial=instance is not None,
                 creating=instance is None,
                 format_auto=instance.format_auto if instance is not None else True,
+                current_format=instance.format if instance is not None else None,
+                current_template=instance.template if instance is not None else None,
             )
         except rules.WebhookInvalid as error:
             if error.url_invalid:

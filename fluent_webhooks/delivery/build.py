@@ -47,7 +47,7 @@ def sign_request(
 ) -> SignedRequest:
     """The body in the webhook's format, the webhook's custom headers, then ours (the rules
     keep the two apart), signed over the exact bytes sent. Deliveries and previews alike."""
-    body = render_body(event, stored_body, webhook.format)
+    body = render_body(event, stored_body, webhook.format, webhook.template)
     message = SignedMessage(
         delivery_id=delivery_id,
         timestamp=int(time.time()) if timestamp is None else timestamp,

@@ -25,6 +25,7 @@ from django.utils.module_loading import import_string
 from ..choices import WebhookFormat
 from ..conf import conf
 from . import discord, slack
+from .template import render
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +36,22 @@ _RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render_body(event: str, stored_body: str, webhook_format: str) -> bytes:
+def render_body(event: str, stored_body: str, webhook_format: str, template: Any = None) -> bytes:
     """The exact bytes a webhook of ``webhook_format`` receives for an event stored as
     ``stored_body``."""
+    if webhook_format == WebhookFormat.TEMPLATE:
+        return _compact(render(template, json.loads(stored_body)))
     renderer = _RENDERERS.get(webhook_format)
     if renderer is None:
         return stored_body.encode("utf-8")
     payload = json.loads(stored_body)
     data = payload.get("data") if isinstance(payload, dict) else None
     message = renderer(event, payload, link=object_link(event, data), site=conf.site_name)
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _compact(message)
+
+
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def object_link(event: str, data: Any) -> str | None:
