@@ -7,6 +7,7 @@ default ``fluent_bench``, is created on it), ``CELERY_BROKER_URL`` (default Redi
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -37,6 +38,8 @@ def setup_django() -> str:
     os.environ["DJANGO_SETTINGS_MODULE"] = "example_project.settings"
     # As in production: DEBUG would also keep every SQL query of the worker in memory.
     os.environ.setdefault("DJANGO_DEBUG", "false")
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # none without DEBUG
+    os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")  # nginx and tests speak http
     os.environ.setdefault("WEBHOOKS_REQUIRE_HTTPS", "false")
     os.environ.setdefault("WEBHOOKS_ALLOWED_NETWORKS", "127.0.0.0/8")
     sys.path.insert(0, str(ROOT))

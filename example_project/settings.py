@@ -9,15 +9,32 @@ from pathlib import Path
 
 import django
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# With no environment this is the demo: DEBUG on and a key that only DEBUG may use. Anything
+# production-like (DJANGO_DEBUG=false) must bring its own key, or it does not start.
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-example-key-change-me")
+DEMO_SECRET_KEY = "insecure-demo-key-for-debug-only"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or (DEMO_SECRET_KEY if DEBUG else "")
+if not DEBUG and SECRET_KEY in ("", DEMO_SECRET_KEY, "insecure-example-key-change-me"):
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is false, so set DJANGO_SECRET_KEY to a long random value of your own, "
+        'e.g. python -c "import secrets; print(secrets.token_urlsafe(50))".'
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+if not DEBUG:
+    # What `manage.py check --deploy` asks of a site served over HTTPS.
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -7,6 +7,7 @@ that it may be killed, restarted and flushed without touching anyone else's.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -30,6 +31,9 @@ shared_buffers = 32MB
 # of the machine would. Spares the shared disk.
 fsync = off
 """
+
+
+_RUN_SECRET_KEY = secrets.token_urlsafe(50)
 
 
 class ServicesClosed(RuntimeError):
@@ -223,6 +227,7 @@ class Services:
         return {
             "DJANGO_SETTINGS_MODULE": "example_project.settings",
             "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": _RUN_SECRET_KEY,  # production-like settings need one
             "DATABASE_URL": self.postgres.url,
             "CELERY_BROKER_URL": self.redis.url,
             "WEBHOOKS_REQUIRE_HTTPS": "false",
