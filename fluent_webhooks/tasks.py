@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 from celery import shared_task
@@ -57,6 +58,13 @@ def deliver_task(message: DeliverMessage) -> None:
         deliveries.park(batch.parked)
     deliveries.schedule_retries(pipeline.deliver_claimed(batch))
     deliveries.hand_out_parked(batch.served_webhooks)
+
+
+@shared_task(name=broker.REDELIVER_TASK, **_AT_LEAST_ONCE)
+def redeliver_task(delivery_ids: list[str]) -> None:
+    """Manual redeliveries an admin asked for: one attempt each, same delivery id."""
+    for delivery_id in delivery_ids:
+        pipeline.redeliver(uuid.UUID(delivery_id))
 
 
 @shared_task(name="fluent_webhooks.sweep", ignore_result=True)

@@ -180,3 +180,41 @@ def test_the_change_page_previews_a_delivery_without_sending(admin_user, webhook
     assert "X-Fluent-Signature: sha256=" in page
     assert "&quot;event&quot;: &quot;comment.created&quot;" in page
     assert not DeliveryModel.objects.exists()
+
+
+@responses.activate
+def test_admin_test_sends_share_the_apis_rate_limit(admin_user, webhook, settings):
+    settings.FLUENT_WEBHOOKS = {**settings.FLUENT_WEBHOOKS, "TEST_SEND_RATE": "1/min"}
+    responses.post(webhook.url, status=204)
+    client = client_for(admin_user)
+    action = {"action": "send_test_action", "_selected_action": [webhook.pk]}
+    client.post(CHANGELIST, action)
+    second = client.post(CHANGELIST, action, follow=True)
+    text = " ".join(str(m) for m in second.context["messages"])
+    assert "Too many test sends" in text
+    assert len(responses.calls) == 1
+
+
+def test_redelivering_many_hands_them_to_the_worker(admin_user, webhook, monkeypatch):
+    from fluent_webhooks.admin import deliveries as delivery_admin
+
+    queued: list = []
+    monkeypatch.setattr(
+        delivery_admin, "hand_out_redeliveries", lambda ids: queued.extend(ids) or True
+    )
+    event = Event.objects.create(name="feed.created", body="{}")
+    selected = [
+        Delivery.objects.create(event=event, webhook=webhook, status="failed").pk,
+        Delivery.objects.create(
+            event=Event.objects.create(name="feed.created", body="{}"), webhook=webhook
+        ).pk,
+    ]
+    response = client_for(admin_user).post(
+        "/admin/fluent_webhooks/delivery/",
+        {"action": "redeliver_action", "_selected_action": selected},
+        follow=True,
+    )
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "handed to the worker" in text
+    assert sorted(queued) == sorted(selected)
+    assert not Attempt.objects.exists()  # nothing was sent inside the request

@@ -240,3 +240,26 @@ def test_the_worker_survives_its_database_connections_being_cut(live, receiver):
     emit("feed.created", {"id": 2})
     requests = receiver.wait_for(2, timeout=20)
     assert [json.loads(r.body)["data"]["id"] for r in requests] == [1, 2]
+
+
+def test_a_queued_redelivery_is_sent_by_the_worker(live, receiver):
+    from fluent_webhooks.dispatch.deliveries import hand_out_redeliveries
+
+    webhook = hook(receiver.url(), ["feed.created"])
+    failed = []
+    for number in range(2):
+        with transaction.atomic():
+            event = Event.objects.create(name="feed.created", body=f'{{"id":{number}}}')
+        failed.append(
+            Delivery.objects.create(
+                event=event, webhook=webhook, status="failed", attempt_count=4
+            ).pk
+        )
+    assert hand_out_redeliveries(failed)
+    requests = receiver.wait_for(2)
+    assert {r.headers["X-Fluent-Delivery"] for r in requests} == {str(pk) for pk in failed}
+    wait_until(
+        lambda: set(Delivery.objects.values_list("status", flat=True)) == {"succeeded"},
+        10,
+        "the redeliveries to be recorded",
+    )

@@ -11,8 +11,9 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from ..delivery.pipeline import redeliver
+from ..dispatch.deliveries import hand_out_redeliveries
 from ..models import Attempt, Delivery
-from .permissions import ReadOnlyLog
+from .permissions import ReadOnlyLog, outbound_request_allowed
 
 MAX_REDELIVER_AT_ONCE = 20
 
@@ -109,6 +110,27 @@ class DeliveryAdmin(ReadOnlyLog, _DeliveryAdmin):
                 f"Select at most {MAX_REDELIVER_AT_ONCE} deliveries to redeliver at once.",
                 messages.ERROR,
             )
+            return
+        wait = outbound_request_allowed(request)
+        if wait is not None:
+            self.message_user(
+                request,
+                f"Too many redeliveries: try again in {wait:.0f} s (TEST_SEND_RATE).",
+                messages.ERROR,
+            )
+            return
+        if len(selected) > 1:  # the worker sends them; this request does not wait for them
+            if hand_out_redeliveries(selected):
+                self.message_user(
+                    request,
+                    f"Redelivery of {len(selected)} deliveries was handed to the worker; their "
+                    "attempts appear in this log as they are made.",
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(
+                    request, "The broker is unavailable; nothing was redelivered.", messages.ERROR
+                )
             return
         for delivery_id in selected:
             outcome = redeliver(delivery_id)

@@ -40,3 +40,14 @@ class ReadOnlyLog(ManageWebhooksPermission):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def outbound_request_allowed(request: HttpRequest) -> float | None:
+    """None when this user may make one more outbound request now (a test send, a
+    redelivery), else the seconds to wait: the API's ``TEST_SEND_RATE`` budget, shared."""
+    from ..api.throttling import TestSendThrottle
+
+    throttle = TestSendThrottle()
+    if throttle.allow_request(request, None):  # type: ignore[arg-type]
+        return None
+    return throttle.wait() or 1.0

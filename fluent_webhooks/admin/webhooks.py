@@ -23,7 +23,7 @@ from ..events.catalog import ALL_EVENTS, TEST_EVENT, registry, subscribes_to
 from ..models import Attempt, Webhook
 from ..secret_keys import generate_secret, mask_secret
 from .forms import WebhookForm
-from .permissions import ManageWebhooksPermission
+from .permissions import ManageWebhooksPermission, outbound_request_allowed
 
 RECENT_ATTEMPTS = 20
 
@@ -179,6 +179,14 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
     @admin.action(description="Send a test payload now")
     def send_test_action(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
         for webhook in queryset:
+            wait = outbound_request_allowed(request)
+            if wait is not None:
+                self.message_user(
+                    request,
+                    f"Too many test sends: try again in {wait:.0f} s (TEST_SEND_RATE).",
+                    messages.ERROR,
+                )
+                return
             outcome = send_test(webhook, request.user)
             status = outcome.status_code if outcome.status_code is not None else "no answer"
             text = (

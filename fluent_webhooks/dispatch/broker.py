@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 FAN_OUT_TASK = "fluent_webhooks.fan_out"
 DELIVER_TASK = "fluent_webhooks.deliver"
+REDELIVER_TASK = "fluent_webhooks.redeliver"
 # Redis lists per priority are read lowest number first: deliveries go ahead of fan-outs, so a
 # burst of new events does not hold back what is ready to send.
 DELIVERY_PRIORITY = 0

@@ -64,6 +64,23 @@ def hand_out(deliveries: Iterable[DeliveryRef], eta: datetime | None = None) -> 
     return handed
 
 
+def hand_out_redeliveries(delivery_ids: list[uuid.UUID]) -> bool:
+    """Queue manual redeliveries (an admin's, of many deliveries at once) for the worker;
+    False if the broker could not take them."""
+    try:
+        with broker.publisher() as publisher:
+            publisher.publish(
+                broker.REDELIVER_TASK,
+                ([str(pk) for pk in delivery_ids],),
+                priority=broker.DELIVERY_PRIORITY,
+                **_time_limits(len(delivery_ids) * conf.send_concurrency),
+            )
+    except Exception:
+        logger.warning("Broker unavailable; redelivery not queued.", exc_info=True)
+        return False
+    return True
+
+
 def park(delivery_ids: list[uuid.UUID]) -> None:
     """Set aside deliveries whose webhook is busy: its running batch hands them out when it
     finishes (``hand_out_parked``), or the sweep does."""
