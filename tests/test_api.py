@@ -394,3 +394,54 @@ class TestMalformedRequests:
 
     def test_api_client_with_trailing_slash(self, api):
         assert api.get(f"{API}/").status_code == 200
+
+
+class TestHostileInput:
+    """Odd ids, bodies and paths answer in the documented error shape, never with a 500."""
+
+    @pytest.mark.parametrize(
+        "webhook_id", ["²", "\uff11\uff12", "\u0663", "9" * 5000, "9" * 19, "-1"]
+    )
+    def test_an_id_that_is_not_a_plain_number_is_not_found(self, admin_user, webhook_id):
+        assert_error(curl("GET", f"{API}/{webhook_id}"), 404, "not_found", "Webhook not found.")
+
+    def test_json_nested_deeper_than_python_can_parse_is_invalid_json(self, admin_user):
+        deep = '{"name":' * 100_000 + "1" + "}" * 100_000
+        response = Client().post(
+            API, deep, content_type="application/json", HTTP_AUTHORIZATION=basic_auth("admin")
+        )
+        assert_error(response, 400, "rest_invalid_json")
+
+    def test_json_nested_deeply_but_parseable_is_refused_too(self, admin_user, webhook):
+        # Deep enough to parse, deep enough to exhaust the stack of whatever walks it next.
+        deep = '{"data":' + '{"a":' * 900 + "1" + "}" * 901
+        response = Client().post(
+            f"{API}/{webhook.pk}/preview",
+            deep,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=basic_auth("admin"),
+        )
+        assert_error(response, 400, "rest_invalid_json")
+
+    def test_a_body_over_the_upload_limit_is_too_large(self, admin_user, settings):
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
+        body = json.dumps({"name": "x" * 10_000_000})
+        response = Client().post(
+            API, body, content_type="application/json", HTTP_AUTHORIZATION=basic_auth("admin")
+        )
+        body = assert_error(response, 413, "rest_request_too_large")
+        assert "1000000 bytes" in body["message"]
+
+    @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "OPTIONS"])
+    @pytest.mark.parametrize(
+        "path", ["/wp-json/fluent-community/v2/admin/nope", f"{API}/1/nope", f"{API}/1/test/x"]
+    )
+    def test_an_unknown_path_under_the_api_prefix_has_no_route(self, db, method, path):
+        response = getattr(Client(), method.lower())(path)
+        assert response["Content-Type"] == "application/json"
+        assert_error(
+            response,
+            404,
+            "rest_no_route",
+            "No route was found matching the URL and request method.",
+        )

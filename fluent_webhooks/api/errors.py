@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 NOT_FOUND_MESSAGE = "Webhook not found."
 FORBIDDEN_MESSAGE = "Sorry, you don't have permission to manage webhooks."
+NO_ROUTE_MESSAGE = "No route was found matching the URL and request method."
 
 
 class ApiError(exceptions.APIException):
@@ -29,6 +32,21 @@ def invalid_data(errors: dict[str, str]) -> ApiError:
 
 def invalid_url(message: str, errors: dict[str, str]) -> ApiError:
     return ApiError("invalid_url", message, 400, errors=errors)
+
+
+def no_route() -> ApiError:
+    """What WordPress answers for a path (or a method) that no endpoint serves."""
+    return ApiError("rest_no_route", NO_ROUTE_MESSAGE, 404)
+
+
+def request_too_large() -> ApiError:
+    # 413, not invalid_data: no field is wrong, and sending the same body again cannot work.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return ApiError(
+        "rest_request_too_large",
+        f"The request body is larger than the {limit} bytes this site accepts.",
+        413,
+    )
 
 
 def error_response(code: str, message: str, status_code: int, **data: Any) -> Response:
@@ -62,6 +80,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def _convert(exc: Exception) -> ApiError | None:
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, RequestDataTooBig):
+        return request_too_large()
     if isinstance(exc, Http404 | exceptions.NotFound):
         return ApiError("not_found", NOT_FOUND_MESSAGE, 404)
     if isinstance(exc, exceptions.NotAuthenticated):

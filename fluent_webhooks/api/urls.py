@@ -25,4 +25,6 @@ urlpatterns = [
         views.WebhookPreviewView.as_view(),
         name="webhook-preview",
     ),
+    # Last: anything else under the prefix answers in the API's format, not Django's HTML.
+    re_path(r"", views.NoRouteView.as_view(), name="no-route"),
 ]

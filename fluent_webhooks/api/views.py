@@ -6,7 +6,6 @@ from typing import Any
 
 from django.utils.module_loading import import_string
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +18,7 @@ from ..delivery.preview import preview
 from ..events.catalog import TEST_EVENT, registry
 from ..models import Webhook
 from . import errors
+from .parsers import BoundedJSONParser
 from .permissions import CanManageWebhooks
 from .serializers import create_webhook, update_webhook, webhook_object
 from .throttling import TestSendThrottle
@@ -27,7 +27,7 @@ from .throttling import TestSendThrottle
 class WebhookAPIView(APIView):
     """Base of the webhook views: JSON only, the app's auth, the documented error format."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
     permission_classes = [CanManageWebhooks]
 
@@ -38,10 +38,11 @@ class WebhookAPIView(APIView):
         return errors.exception_handler
 
     def get_webhook(self, webhook_id: str) -> Webhook:
-        if not webhook_id.isdigit():
+        pk = _webhook_pk(webhook_id)
+        if pk is None:
             raise errors.ApiError("not_found", errors.NOT_FOUND_MESSAGE, 404)
         try:
-            return Webhook.objects.get(pk=int(webhook_id))
+            return Webhook.objects.get(pk=pk)
         except Webhook.DoesNotExist:
             raise errors.ApiError("not_found", errors.NOT_FOUND_MESSAGE, 404) from None
 
@@ -64,6 +65,41 @@ class WebhookAPIView(APIView):
             if error.url_invalid:
                 raise errors.invalid_url(error.errors["url"], error.errors) from None
             raise errors.invalid_data(error.errors) from None
+
+
+def _webhook_pk(webhook_id: str) -> int | None:
+    """The id in the URL as a primary key, or None if no webhook can have it.
+
+    ``str.isdigit`` also accepts '²' and Arabic-Indic digits, which ``int()`` refuses or
+    reads, and ``int()`` refuses thousands of digits: only ASCII digits of a 64-bit key pass."""
+    if not (0 < len(webhook_id) <= _MAX_ID_DIGITS and webhook_id.isascii()):
+        return None
+    if not webhook_id.isdigit():
+        return None
+    pk = int(webhook_id)
+    return pk if pk <= _MAX_ID else None
+
+
+_MAX_ID = 2**63 - 1
+_MAX_ID_DIGITS = len(str(_MAX_ID))
+
+
+class NoRouteView(APIView):
+    """Every path under the API prefix that no endpoint serves: ``404 rest_no_route``,
+    for anyone, as WordPress answers."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+    parser_classes: list[Any] = []
+    renderer_classes = [JSONRenderer]
+
+    def get_exception_handler(self) -> Any:
+        return errors.exception_handler
+
+    def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        raise errors.no_route()
+
+    options = http_method_not_allowed
 
 
 class WebhookListView(WebhookAPIView):
