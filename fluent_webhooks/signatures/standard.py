@@ -13,9 +13,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..secret_keys import SECRET_PREFIX
 
@@ -70,18 +71,54 @@ def verify(
     tolerance: int = DEFAULT_TOLERANCE,
     now: float | None = None,
 ) -> bool:
-    """Whether the Standard Webhooks headers sign ``body``, within ``tolerance`` seconds."""
-    lowered = {name.lower(): value for name, value in request_headers.items()}
-    delivery_id = lowered.get(ID_HEADER)
-    timestamp = lowered.get(TIMESTAMP_HEADER, "")
+    """Whether the Standard Webhooks headers sign ``body``, within ``tolerance`` seconds.
+
+    False, never an exception, for anything malformed: missing or non-text headers, a timestamp
+    that is not plain ASCII digits, a body that is not bytes, a secret that is not text.
+    """
+    if not isinstance(body, bytes | bytearray | memoryview) or not isinstance(secret, str):
+        return False
+    lowered = _lowered(request_headers)
+    if lowered is None:
+        return False
+    delivery_id = lowered.get(ID_HEADER, "")
+    timestamp = _timestamp(lowered.get(TIMESTAMP_HEADER, ""))
     signatures = lowered.get(SIGNATURE_HEADER, "")
-    if not delivery_id or not timestamp.isdigit() or not signatures:
+    if not delivery_id or timestamp is None or not signatures:
         return False
     current = time.time() if now is None else now
-    if abs(current - int(timestamp)) > tolerance:
+    if abs(current - timestamp) > tolerance:
         return False
-    expected = sign(delivery_id, int(timestamp), body, secret)
+    try:
+        expected = sign(delivery_id, timestamp, bytes(body), secret).encode("ascii")
+    except UnicodeEncodeError:  # a lone surrogate in the id or the secret
+        return False
     return any(
-        hmac.compare_digest(candidate.encode(), expected.encode())
+        hmac.compare_digest(candidate.encode("ascii"), expected)
         for candidate in signatures.split()
+        if candidate.isascii()
     )
+
+
+# Seconds since 1970 have 10 digits until the year 2286; leading zeros are allowed.
+_TIMESTAMP = re.compile(r"[0-9]{1,20}")
+
+
+def _timestamp(value: str) -> int | None:
+    """The header as a number, if it is ASCII digits only (``str.isdigit`` also takes '²')."""
+    return int(value) if _TIMESTAMP.fullmatch(value) else None
+
+
+def _lowered(request_headers: Any) -> dict[str, str] | None:
+    """The text headers by lower-case name, or None if ``request_headers`` has no items."""
+    try:
+        items = list(request_headers.items())
+    except Exception:  # not a mapping: whatever a receiver passed, it is not headers
+        return None
+    lowered: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, tuple) and len(item) == 2:
+            name, value = item
+            if isinstance(name, str) and isinstance(value, str):
+                lowered[name.lower()] = value
+    return lowered
