@@ -423,6 +423,18 @@ class TestHostileInput:
         )
         assert_error(response, 400, "rest_invalid_json")
 
+    def test_preview_data_with_a_lone_surrogate_is_invalid_data(self, admin_user, webhook):
+        response = Client().post(
+            f"{API}/{webhook.pk}/preview",
+            '{"event": "feed.created", "data": {"title": "\\ud800"}}',
+            content_type="application/json",
+            HTTP_AUTHORIZATION=basic_auth("admin"),
+        )
+        body = assert_error(response, 400, "invalid_data")
+        assert body["data"]["errors"] == {
+            "data": "data.title: a lone surrogate (U+D800) is not JSON text"
+        }
+
     def test_a_body_over_the_upload_limit_is_too_large(self, admin_user, settings):
         settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
         body = json.dumps({"name": "x" * 10_000_000})

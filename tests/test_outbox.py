@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from fluent_webhooks import registry, send_event
 from fluent_webhooks.events.bindings import bindings
-from fluent_webhooks.exceptions import ConfigurationError, UnknownEvent
+from fluent_webhooks.events.payloads import InvalidEventData
+from fluent_webhooks.exceptions import ConfigurationError, FluentWebhooksError, UnknownEvent
 from fluent_webhooks.models import Event
 from tests.conftest import XPROFILE_KEYS
 
@@ -85,6 +86,50 @@ def test_host_events_can_be_registered():
 def test_data_that_is_not_json_is_refused_at_emit_time():
     with pytest.raises(TypeError, match="convert it"):
         send_event("feed.created", {"when": object()})
+
+
+def test_data_that_is_not_json_is_refused_with_its_path():
+    with pytest.raises(TypeError, match=r"^data\.items\[1\]\.when: Cannot put a object "):
+        send_event("feed.created", {"items": [{}, {"when": object()}]})
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"items": [1, 2, 3, {"score": float("nan")}]}, "data.items[3].score: NaN is not JSON"),
+        ({"score": float("inf")}, "data.score: Infinity is not JSON"),
+        ({"a": {"b": [float("-inf")]}}, "data.a.b[0]: -Infinity is not JSON"),
+        ({1: "a", "1": "b"}, 'data["1"]: two keys of this object are both "1" in JSON'),
+        ({"x": {True: 1, "True": 2}}, 'data.x.True: two keys of this object are both "True"'),
+        ({"text": "ok \ud800 ko"}, "data.text: a lone surrogate (U+D800) is not JSON text"),
+        ({"list": ["\udfff"]}, "data.list[0]: a lone surrogate (U+DFFF) is not JSON text"),
+        ({"k\ud83d": 1}, 'data["k\\ud83d"]: a lone surrogate (U+D83D) in this key'),
+        ({"a b": {"c": float("nan")}}, 'data["a b"].c: NaN is not JSON'),
+    ],
+)
+def test_data_json_cannot_carry_exactly_is_refused_with_its_path(data, message):
+    with pytest.raises(InvalidEventData, match="^" + re.escape(message)):
+        send_event("feed.created", data)
+    assert not Event.objects.exists()
+
+
+def test_refused_data_is_a_value_error_and_a_fluent_webhooks_error():
+    with pytest.raises(ValueError):
+        send_event("feed.created", {"score": float("nan")})
+    with pytest.raises(FluentWebhooksError):
+        send_event("feed.created", {"score": float("nan")})
+
+
+def test_data_json_carries_exactly_is_unchanged():
+    data = {"1": "a", 2: "b", "emoji": "\U0001f600", "score": 1.5, "big": 10**20}
+    assert payload(send_event("feed.created", data))["data"] == {
+        "1": "a",
+        "2": "b",
+        "emoji": "\U0001f600",
+        "score": 1.5,
+        "big": 10**20,
+    }
 
 
 def test_model_signal_binding_with_condition_data_and_user(admin_user):

@@ -16,6 +16,7 @@ from ..conf import conf
 from ..delivery.pipeline import send_test
 from ..delivery.preview import preview
 from ..events.catalog import TEST_EVENT, registry
+from ..events.payloads import InvalidEventData
 from ..models import Webhook
 from . import errors
 from .parsers import BoundedJSONParser
@@ -154,7 +155,10 @@ class WebhookPreviewView(WebhookAPIView):
         webhook = self.get_webhook(webhook_id)
         body = request.data if isinstance(request.data, dict) else None
         event, data = _preview_input(body)
-        shown = preview(webhook, event, data, request.user)
+        try:
+            shown = preview(webhook, event, data, request.user)
+        except InvalidEventData as error:  # e.g. "\ud800": valid JSON, not a valid payload
+            raise errors.invalid_data({"data": str(error)}) from None
         return Response(
             {
                 "url": shown.url,
