@@ -77,3 +77,32 @@ def test_a_refused_hand_off_leaves_the_events_to_the_sweeper(
         send_event("feed.created", {"id": 2})
     request_finished.send(sender=None)
     assert list(Event.objects.values_list("enqueued_at", flat=True)) == [None, None]
+
+
+@pytest.mark.parametrize("in_a_request", [False, True])
+def test_a_failing_fallback_write_never_reaches_the_caller(
+    monkeypatch, django_capture_on_commit_callbacks, caplog, in_a_request
+):
+    """The broker refuses and the database drops as the events are marked owed: the caller's
+    code goes on, the failure is logged, and the events keep ``enqueued_at`` for the sweep."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    monkeypatch.setattr(broker, "request_fan_out", lambda event_ids: False)
+
+    def dropped(self, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    if in_a_request:
+        request_started.send(sender=None, environ={})
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        event = send_event("feed.created", {"id": 1})
+    monkeypatch.setattr(QuerySet, "update", dropped)
+    for callback in callbacks:
+        callback()  # as Django runs it after the commit: nothing may escape
+    if in_a_request:
+        request_finished.send(sender=None)
+    monkeypatch.undo()
+    assert "left for the sweeper" in caplog.text
+    event.refresh_from_db()
+    assert event.enqueued_at is not None  # still owed: the sweep re-hands stuck hand-offs

@@ -5,7 +5,8 @@ request commits are collected and handed off together when Django sends ``reques
 which WSGI servers do once the response has gone out, so the client does not wait for the
 broker. Everywhere else (ASGI, commands, tasks, the shell) they are handed off as soon as their
 transaction commits. An event's ``enqueued_at`` is presumed when it is written; a hand-off that
-fails clears it, and the sweep takes the event up.
+fails clears it, and the sweep takes the event up. Nothing here raises into the caller: if
+clearing it fails too, the sweep takes the event up once its hand-off is ``STUCK_AFTER`` old.
 """
 
 from __future__ import annotations
@@ -57,4 +58,13 @@ def flush(events: list[tuple[int, str]]) -> None:
     for event_id, using in events:
         by_database.setdefault(using, []).append(event_id)
     for using, ids in by_database.items():
-        Event.objects.using(using).filter(pk__in=ids).update(enqueued_at=None)
+        try:
+            Event.objects.using(using).filter(pk__in=ids).update(enqueued_at=None)
+        except Exception:
+            # This runs after the caller's commit, inside its code: never raise there. The
+            # events keep enqueued_at, and the sweep re-hands those stuck for STUCK_AFTER.
+            logger.exception(
+                "Could not mark events %s owed after the broker refused them; "
+                "left for the sweeper.",
+                ids,
+            )
