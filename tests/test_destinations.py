@@ -128,3 +128,41 @@ def test_ipv6_loopback_and_unspecified_keep_their_own_kind():
 def test_urls_naming_ipv4_compatible_or_translated_addresses_are_refused(url):
     with pytest.raises(InvalidWebhookURL, match="non-public address"):
         validate_webhook_url(url)
+
+
+# Issue 10, defect 4: the save-time check sees the host the way the sender will.
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1./",
+        "https://2130706433./",
+        "https://127\u30020\u30020\u30021/",  # ideographic full stops
+        "https://127\uff0e0\uff0e0\uff0e1/",  # full-width full stops
+        "https://\uff11\uff12\uff17.0.0.1/",  # full-width digits
+        "https://loc\uff41lhost/",  # full-width a
+        "https://localhost./",
+        "https://\uff10x7f000001/",
+        "https://\uff11\uff10.0.0.1./",
+    ],
+)
+def test_every_spelling_of_an_internal_address_is_refused_at_save(url):
+    with pytest.raises(InvalidWebhookURL, match="non-public address") as refused:
+        validate_webhook_url(url)
+    assert "ALLOWED_NETWORKS" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://hooks.example.com./x", "https://\uff22\u00dcCHER.example/hook"]
+)
+def test_international_and_fully_qualified_names_are_accepted(url):
+    assert validate_webhook_url(url) == url
+
+
+def test_allowed_networks_admit_a_normalised_spelling(settings):
+    settings.FLUENT_WEBHOOKS = {**settings.FLUENT_WEBHOOKS, "ALLOWED_NETWORKS": ["127.0.0.0/8"]}
+    assert validate_webhook_url("https://127\u30020\u30020\u30021./")
+
+
+def test_a_host_that_idna_cannot_map_is_invalid():
+    with pytest.raises(InvalidWebhookURL, match="invalid host name"):
+        validate_webhook_url("https://exa\u200bmple..com/")

@@ -7,6 +7,8 @@ import re
 import socket
 from urllib.parse import urlsplit
 
+import idna  # a dependency of requests, which maps non-ASCII hosts with it before sending
+
 from ..conf import conf
 from ..exceptions import InvalidWebhookURL
 from .addresses import IPAddress, forbidden_reason
@@ -47,21 +49,41 @@ def validate_webhook_url(url: str) -> str:
         raise InvalidWebhookURL("Webhook URL must name a host.")
     if port == 0:
         raise InvalidWebhookURL("Webhook URL has an invalid port.")
-    address = _literal_address(host)
-    if address is None and not _is_valid_hostname(host):
+    ascii_host = _sender_host(host)
+    if ascii_host is None:
+        raise InvalidWebhookURL("Webhook URL has an invalid host name.")
+    address = _literal_address(ascii_host)
+    if address is None and not _is_valid_hostname(ascii_host):
         raise InvalidWebhookURL("Webhook URL has an invalid host name.")
     if address is not None:
         reason = forbidden_reason(address, conf.allowed_networks)
         if reason is not None:
             raise InvalidWebhookURL(
                 f"Webhook URL must not point to a loopback, private, link-local, "
-                f"or otherwise non-public address ({reason})."
+                f"or otherwise non-public address ({reason}) unless it is inside "
+                f"FLUENT_WEBHOOKS['ALLOWED_NETWORKS']."
             )
     return url
 
 
+def _sender_host(host: str) -> str | None:
+    """``host`` as the sender will look it up: ASCII, without the root's trailing dot.
+
+    Like requests, non-ASCII hosts go through IDNA with UTS-46 mapping, which turns
+    full-width digits and letters and the ideographic full stops into ASCII; ``None`` when
+    the host cannot be mapped.
+    """
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return None
+    host = host.lower()
+    return host[:-1] if host.endswith(".") and not host.endswith("..") else host
+
+
 def _literal_address(host: str) -> IPAddress | None:
-    """The IP address ``host`` spells, in any form a resolver would accept."""
+    """The IP address the ASCII ``host`` spells, in any form a resolver would accept."""
     if _LOCALHOST.search(host):
         return ipaddress.ip_address("127.0.0.1")
     try:
@@ -76,10 +98,6 @@ def _literal_address(host: str) -> IPAddress | None:
     return None
 
 
-def _is_valid_hostname(host: str) -> bool:
-    try:
-        ascii_host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return False
-    labels = ascii_host.rstrip(".").split(".")
+def _is_valid_hostname(ascii_host: str) -> bool:
+    labels = ascii_host.split(".")
     return len(ascii_host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
