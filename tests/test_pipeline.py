@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import uuid
 from datetime import timedelta
@@ -359,3 +360,20 @@ def test_a_delivery_whose_request_cannot_be_built_fails_alone(webhook, monkeypat
     failed = Delivery.objects.get(pk=broken.pk)
     assert failed.status == "failed"
     assert "Could not build the request" in failed.last_error
+
+
+@responses.activate
+def test_the_log_keeps_no_custom_header_value_and_no_signature(webhook):
+    """Credentials hide under any name: the log keeps every header's name, and no value of a
+    custom header or a signature."""
+    Webhook.objects.filter(pk=webhook.pk).update(
+        headers={"X-Pass": "hunter2", "X-Shopify-Hmac-Sha256": "abc", "X-Env": "prod"}
+    )
+    responses.post(webhook.url, status=200)
+    deliver_many([make_delivery(webhook).pk])
+    stored = Attempt.objects.get().request_headers
+    for name in ("X-Pass", "X-Shopify-Hmac-Sha256", "X-Env", "X-Fluent-Signature"):
+        assert stored[name] == "[redacted]", name
+    assert stored["webhook-signature"] == "[redacted]"
+    assert stored["X-Fluent-Event"] == "feed.created"
+    assert "hunter2" not in json.dumps(stored)

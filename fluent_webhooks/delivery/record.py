@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -17,10 +17,14 @@ from django.utils import timezone
 
 from ..choices import FINAL_DELIVERY_STATUSES, DeliveryStatus, WebhookStatus
 from ..models import Attempt, Delivery, Webhook
+from ..signatures import fluent, standard
 from .decide import AttemptOutcome, Delivered, Failed, Gone
 from .send import Sent
 
 REDACTED = "[redacted]"
+_SIGNATURE_HEADERS = frozenset(
+    {fluent.SIGNATURE_HEADER.lower(), standard.SIGNATURE_HEADER.lower()}
+)
 # Header names whose values may carry credentials; kept out of the delivery log.
 _SENSITIVE_HEADER = re.compile(r"auth|token|key|secret|password|cookie|session", re.IGNORECASE)
 # A successful delivery refreshes last_triggered_at at most this often, so that a busy webhook's
@@ -28,9 +32,12 @@ _SENSITIVE_HEADER = re.compile(r"auth|token|key|secret|password|cookie|session",
 _TRIGGER_RESOLUTION = timedelta(seconds=1)
 
 
-def redact(headers: dict[str, str]) -> dict[str, str]:
+def redact(headers: Mapping[str, str], secret_names: Iterable[str] = ()) -> dict[str, str]:
+    """The headers with the values of credential-like names, of ``secret_names`` and of every
+    signature replaced (the names are kept)."""
+    hidden = {name.lower() for name in secret_names} | _SIGNATURE_HEADERS
     return {
-        name: REDACTED if _SENSITIVE_HEADER.search(name) else value
+        name: REDACTED if name.lower() in hidden or _SENSITIVE_HEADER.search(name) else value
         for name, value in headers.items()
     }
 
@@ -62,7 +69,9 @@ def record_attempts(
                 status_code=request.result.status_code,
                 error=reason,
                 response_excerpt=request.result.body_excerpt,
-                request_headers=redact(request.request.headers),
+                # A webhook's custom headers may be credentials under any name (X-Pass,
+                # X-Shopify-Hmac-Sha256...): none of their values is stored, nor a signature.
+                request_headers=redact(request.request.headers, delivery.webhook.headers),
             )
         )
         new_values = _delivery_values(outcome, number, reason, now)
