@@ -10,6 +10,7 @@ import pytest
 import requests
 import responses
 
+from fluent_webhooks.delivery.decide import failure_message
 from fluent_webhooks.http import transport
 from fluent_webhooks.http.transport import FailureKind, parse_retry_after
 
@@ -90,12 +91,17 @@ class FakeResolver:
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses]
 
 
-def test_every_resolved_address_is_checked(monkeypatch, settings, receiver):
+def test_every_resolved_address_is_checked(monkeypatch, settings, receiver, caplog):
+    """Where an internal name points goes to the server log, not to the user's message."""
     settings.FLUENT_WEBHOOKS = {"ALLOWED_NETWORKS": ["127.0.0.0/8"]}
     monkeypatch.setattr(transport.socket, "getaddrinfo", FakeResolver(["127.0.0.1", "10.0.0.7"]))
-    result = transport.post(f"http://hooks.test:{receiver.port}/x", b"{}", {})
+    with caplog.at_level("WARNING", logger="fluent_webhooks"):
+        result = transport.post(f"http://hooks.test:{receiver.port}/x", b"{}", {})
     assert result.failure is FailureKind.BLOCKED
-    assert "10.0.0.7 is a private address" in result.error
+    assert result.error == "hooks.test resolves to a non-public address."
+    assert "10.0.0.7" not in failure_message(result)
+    assert "127.0.0.1" not in failure_message(result)
+    assert any("10.0.0.7 is a private address" in r.getMessage() for r in caplog.records)
     assert receiver.requests == []
 
 

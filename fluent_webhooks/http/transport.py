@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import ipaddress
+import logging
 import os
 import socket
 import threading
@@ -30,6 +31,8 @@ from urllib3.util.connection import allowed_gai_family
 from ..conf import conf
 from ..exceptions import DestinationBlocked
 from .addresses import forbidden_reason
+
+logger = logging.getLogger(__name__)
 
 
 class FailureKind(StrEnum):
@@ -78,7 +81,10 @@ class _GuardedConnectionMixin:
         for *_, sockaddr in candidates:
             reason = forbidden_reason(ipaddress.ip_address(sockaddr[0]), allowed)
             if reason is not None:
-                raise DestinationBlocked(f"{self.host} resolves to {reason}.")
+                # The address stays in the server's log: told to whoever set the URL, it
+                # would map internal names for them.
+                logger.warning("Blocked a webhook to %s: it resolves to %s.", self.host, reason)
+                raise DestinationBlocked(f"{self.host} resolves to a non-public address.")
         last_error: Exception | None = None
         for family, socktype, proto, _, sockaddr in candidates:
             sock = socket.socket(family, socktype, proto)
