@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -10,7 +14,7 @@ import pytest
 import requests
 import responses
 
-from fluent_webhooks.delivery.decide import failure_message
+from fluent_webhooks.delivery.decide import RetryLater, decide, failure_message, is_retryable
 from fluent_webhooks.http import transport
 from fluent_webhooks.http.transport import FailureKind, parse_retry_after
 
@@ -154,3 +158,93 @@ def test_connect_to_reaches_another_address_and_still_checks_the_name(
     settings.FLUENT_WEBHOOKS = {**settings.FLUENT_WEBHOOKS, "ALLOWED_NETWORKS": []}
     blocked = transport.post("https://hooks.slack.com/services/T/B/X", b"{}", {})
     assert blocked.failure == FailureKind.BLOCKED  # the address guard sees the new address
+
+
+# --- Hostile receivers on raw loopback sockets ---
+
+
+class RawReceiver:
+    """A TCP server on loopback whose every connection is handled by ``handle(conn, stop)``;
+    ``stop`` is set when the test ends, so a handler that drips forever ends with it."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.stop = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def url(self, scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}/hook"
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
+
+    def _run(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):  # the client gave up, as it should
+            self.handle(conn, self.stop)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.fixture
+def raw_receiver():
+    servers: list[RawReceiver] = []
+
+    def start(handle) -> RawReceiver:
+        servers.append(RawReceiver(handle))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def read_request(conn: socket.socket) -> None:
+    """Read one small request (headers and a body that arrives with them)."""
+    conn.settimeout(5)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+
+
+def drip(conn: socket.socket, data: bytes, interval: float, stop: threading.Event) -> None:
+    """Send ``data`` one byte every ``interval`` seconds, for at most 10 s."""
+    ends = time.monotonic() + 10
+    for byte in data:
+        if stop.wait(interval) or time.monotonic() > ends:
+            return
+        conn.sendall(bytes([byte]))
+
+
+def test_a_truncated_answer_is_a_connection_failure_and_retried(settings, raw_receiver):
+    """Content-Length 100, then 10 bytes and the connection closes: a network failure."""
+    settings.FLUENT_WEBHOOKS = {"ALLOWED_NETWORKS": ["127.0.0.0/8"]}
+
+    def handle(conn, stop):
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+
+    result = transport.post(raw_receiver(handle).url(), b"{}", {})
+    assert result.failure is FailureKind.CONNECTION, result
+    assert is_retryable(result)
+    outcome = decide(
+        uuid.uuid4(),
+        1,
+        result,
+        attempt_number=1,
+        retry_count=3,
+        may_retry=True,
+        now=datetime.now(UTC),
+    )
+    assert isinstance(outcome, RetryLater)

@@ -25,7 +25,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+)
 from urllib3.util.connection import allowed_gai_family
 
 from ..conf import conf
@@ -222,7 +227,12 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
         )
     except requests.exceptions.ReadTimeout:
         return failed(FailureKind.TIMEOUT, f"No answer within {conf.read_timeout:g} s.")
-    except requests.exceptions.ConnectionError as error:
+    except (
+        requests.exceptions.ConnectionError,
+        # an answer cut short (IncompleteRead) is the network's failure, so retried like one
+        requests.exceptions.ChunkedEncodingError,
+        ProtocolError,
+    ) as error:
         return failed(FailureKind.CONNECTION, f"Connection failed: {_innermost(error)}")
     except requests.exceptions.RequestException as error:
         return failed(FailureKind.INVALID, f"Request failed: {_innermost(error)}")
