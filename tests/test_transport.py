@@ -227,6 +227,99 @@ def drip(conn: socket.socket, data: bytes, interval: float, stop: threading.Even
         conn.sendall(bytes([byte]))
 
 
+DEADLINE_SETTINGS = {
+    "ALLOWED_NETWORKS": ["127.0.0.0/8"],
+    "CONNECT_TIMEOUT": 1,
+    "READ_TIMEOUT": 1,
+    "ATTEMPT_DEADLINE": 2,
+}
+MARGIN = 0.5
+
+
+def timed_post(url: str) -> tuple[transport.HttpResult, float]:
+    started = time.monotonic()
+    result = transport.post(url, b"{}", {})
+    return result, time.monotonic() - started
+
+
+def assert_deadline_timeout(result: transport.HttpResult, elapsed: float) -> None:
+    assert elapsed < DEADLINE_SETTINGS["ATTEMPT_DEADLINE"] + MARGIN, (elapsed, result)
+    assert result.failure is FailureKind.TIMEOUT, result
+    assert result.error == "No complete answer within 2 s."
+
+
+def test_status_line_and_headers_sent_slowly_end_at_the_deadline(settings, raw_receiver):
+    """Every byte within READ_TIMEOUT, so only the attempt deadline can stop it."""
+    settings.FLUENT_WEBHOOKS = DEADLINE_SETTINGS
+
+    def handle(conn, stop):
+        read_request(conn)
+        head = b"HTTP/1.1 200 OK\r\nX-Padding: " + b"x" * 100 + b"\r\nContent-Length: 0\r\n\r\n"
+        drip(conn, head, 0.3, stop)
+
+    result, elapsed = timed_post(raw_receiver(handle).url())
+    assert_deadline_timeout(result, elapsed)
+
+
+def test_body_sent_one_byte_at_a_time_ends_at_the_deadline(settings, raw_receiver):
+    settings.FLUENT_WEBHOOKS = DEADLINE_SETTINGS
+
+    def handle(conn, stop):
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n")
+        drip(conn, b"x" * 4096, 0.5, stop)
+
+    result, elapsed = timed_post(raw_receiver(handle).url())
+    assert_deadline_timeout(result, elapsed)
+
+
+def test_slow_tls_handshake_ends_at_the_deadline(settings, raw_receiver, https_receiver, ca_bundle):
+    """A proxy relays a real TLS server's handshake to the sender one byte every 0.3 s.
+
+    Python bounds a handshake by the socket's timeout, the connect timeout here; with one
+    longer than the deadline (a slow network allowed for), the deadline must still hold."""
+    settings.FLUENT_WEBHOOKS = {
+        **DEADLINE_SETTINGS,
+        "CONNECT_TIMEOUT": 10,
+        "CA_BUNDLE": str(ca_bundle),
+    }
+
+    def handle(conn, stop):
+        upstream = socket.create_connection(("127.0.0.1", https_receiver.port))
+        with upstream:
+            upstream.settimeout(5)
+            conn.settimeout(5)
+            # the sender speaks first (ClientHello); then the server's answer drips back
+            upstream.sendall(conn.recv(65536))
+            drip(conn, upstream.recv(65536), 0.3, stop)
+
+    result, elapsed = timed_post(raw_receiver(handle).url("https"))
+    assert_deadline_timeout(result, elapsed)
+    assert https_receiver.requests == []
+
+
+def test_a_connection_cut_by_the_deadline_is_not_reused(settings, raw_receiver, receiver):
+    """After a timed-out attempt the next one to the same pool gets a working connection."""
+    settings.FLUENT_WEBHOOKS = DEADLINE_SETTINGS
+    served = []
+
+    def handle(conn, stop):
+        read_request(conn)
+        if not served:
+            served.append(conn)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n")
+            drip(conn, b"x" * 4096, 0.5, stop)
+        else:
+            conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+            stop.wait(3)
+
+    server = raw_receiver(handle)
+    assert timed_post(server.url())[0].failure is FailureKind.TIMEOUT
+    result, elapsed = timed_post(server.url())
+    assert result.ok, result
+    assert elapsed < 1
+
+
 def test_a_truncated_answer_is_a_connection_failure_and_retried(settings, raw_receiver):
     """Content-Length 100, then 10 bytes and the connection closes: a network failure."""
     settings.FLUENT_WEBHOOKS = {"ALLOWED_NETWORKS": ["127.0.0.0/8"]}

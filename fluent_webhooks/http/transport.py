@@ -4,11 +4,14 @@ Every new connection resolves the host, refuses it if any address it resolves to
 public (unless inside ``ALLOWED_NETWORKS``), and then connects to those very addresses, so
 a DNS answer that changes between check and connect cannot reach an internal host. TLS still
 verifies the certificate against the host name. Redirects are never followed; environment
-proxies and cookies are ignored so nothing leaks from one webhook to another.
+proxies and cookies are ignored so nothing leaks from one webhook to another. Each attempt
+ends by ATTEMPT_DEADLINE however slowly the receiver connects, shakes hands or answers: a
+watchdog shuts its sockets down at that moment.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import ipaddress
 import logging
@@ -16,10 +19,10 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -36,6 +39,9 @@ from urllib3.util.connection import allowed_gai_family
 from ..conf import conf
 from ..exceptions import DestinationBlocked
 from .addresses import forbidden_reason
+
+if TYPE_CHECKING:
+    from urllib3._base_connection import BaseHTTPConnection
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +98,10 @@ class _GuardedConnectionMixin:
                 raise DestinationBlocked(f"{self.host} resolves to a non-public address.")
         last_error: Exception | None = None
         for family, socktype, proto, _, sockaddr in candidates:
+            if _deadline_passed():
+                break  # the next address would get a fresh connect timeout past it
             sock = socket.socket(family, socktype, proto)
+            _watch(sock)
             try:
                 for option in self.socket_options or ():
                     sock.setsockopt(*option)
@@ -112,7 +121,8 @@ class _GuardedConnectionMixin:
                     self,  # type: ignore[arg-type]
                     f"Failed to establish a new connection: {error}",
                 )
-        assert last_error is not None
+        if last_error is None:  # the deadline passed before any address was tried
+            last_error = ConnectTimeoutError(self, f"Connection to {self.host} timed out.")
         raise last_error
 
 
@@ -136,9 +146,23 @@ class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
 class _GuardedHTTPConnectionPool(HTTPConnectionPool):
     ConnectionCls = GuardedHTTPConnection
 
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        return _watch_pooled(super()._get_conn(timeout))
+
 
 class _GuardedHTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = GuardedHTTPSConnection
+
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
+        return _watch_pooled(super()._get_conn(timeout))
+
+
+def _watch_pooled(connection: BaseHTTPConnection) -> BaseHTTPConnection:
+    """A connection taken from the pool: an open one is watched here, a new one when made."""
+    sock: socket.socket | None = getattr(connection, "sock", None)
+    if sock is not None:
+        _watch(sock)
+    return connection
 
 
 class GuardedAdapter(HTTPAdapter):
@@ -178,6 +202,81 @@ class _DeadlineExceeded(Exception):
     pass
 
 
+class _Watchdog:
+    """One attempt's wall-clock deadline: when it passes, every socket the attempt uses is
+    shut down, so the connect, TLS handshake or read under way ends at once.
+
+    Socket timeouts bound each wait, not their sum: a receiver that sends a byte just
+    within the read timeout, again and again, would otherwise hold the attempt for ever.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._closed = False
+        self._lock = threading.Lock()
+        self._handles: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        _local.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _local.watchdog = None
+        self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            for handle in self._handles:
+                handle.close()
+            self._handles.clear()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down at the deadline.
+
+        Through a duplicate descriptor of our own: TLS takes the original socket object over
+        (and a pooled one may be closed by urllib3), but shutting down any descriptor of a
+        connection ends it for all of them."""
+        try:
+            handle = socket.fromfd(sock.fileno(), sock.family, sock.type, sock.proto)
+        except OSError:
+            return  # already closed: urllib3 will not read from it
+        with self._lock:
+            if self._closed:
+                handle.close()
+                return
+            self._handles.append(handle)
+            if self.expired:
+                _shut_down(handle)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self.expired = True
+            for handle in self._handles:
+                _shut_down(handle)
+
+
+def _shut_down(handle: socket.socket) -> None:
+    # Not connected yet, or already closed by the other side: nothing to end.
+    with contextlib.suppress(OSError):
+        handle.shutdown(socket.SHUT_RDWR)
+
+
+def _deadline_passed() -> bool:
+    watchdog: _Watchdog | None = getattr(_local, "watchdog", None)
+    return watchdog is not None and watchdog.expired
+
+
+def _watch(sock: socket.socket) -> None:
+    """Put ``sock`` under the calling thread's current attempt deadline, if there is one."""
+    watchdog: _Watchdog | None = getattr(_local, "watchdog", None)
+    if watchdog is not None:
+        watchdog.watch(sock)
+
+
 def post(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
     """POST ``body`` to ``url`` once, within the configured timeouts; never raises: whatever
     goes wrong is a failed ``HttpResult`` with a reason."""
@@ -191,28 +290,18 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
         return HttpResult(status_code=None, duration_ms=elapsed_ms(), failure=kind, error=error)
 
     try:
-        # Prepared and handed to the guarded adapter directly: the session's merging of
-        # settings, hooks and cookie handling, none of which we use, cost more than the rest.
-        prepared = requests.Request("POST", url, data=body, headers=headers).prepare()
-        with (
-            get_session()
-            .get_adapter(url)
-            .send(
-                prepared,
-                stream=True,
-                timeout=(conf.connect_timeout, conf.read_timeout),
-                verify=conf.ca_bundle or True,
-                proxies={},
-            ) as response
-        ):
-            excerpt = _read_capped(response, conf.response_body_limit, deadline)
-            return HttpResult(
-                status_code=response.status_code,
-                duration_ms=elapsed_ms(),
-                body_excerpt=excerpt,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-                location=response.headers.get("Location"),
-            )
+        with _Watchdog(conf.attempt_deadline) as watchdog:
+            try:
+                result = _exchange(url, body, headers, deadline)
+            except Exception:
+                # Cut off by the watchdog: the read, handshake or connect fails however it
+                # fails, but what happened is the deadline.
+                if watchdog.expired:
+                    raise _DeadlineExceeded from None
+                raise
+            if watchdog.expired:  # a body without a length ends "cleanly" when cut off
+                raise _DeadlineExceeded
+            return replace(result, duration_ms=elapsed_ms())
     except DestinationBlocked as error:
         return failed(FailureKind.BLOCKED, str(error))
     except _DeadlineExceeded:
@@ -238,6 +327,32 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
         return failed(FailureKind.INVALID, f"Request failed: {_innermost(error)}")
     except Exception as error:  # one request must never take its batch down
         return failed(FailureKind.INVALID, f"Request failed: {type(error).__name__}: {error}")
+
+
+def _exchange(url: str, body: bytes, headers: dict[str, str], deadline: float) -> HttpResult:
+    """Send the request and read the answer (its body up to the limit); raises on failure."""
+    # Prepared and handed to the guarded adapter directly: the session's merging of
+    # settings, hooks and cookie handling, none of which we use, cost more than the rest.
+    prepared = requests.Request("POST", url, data=body, headers=headers).prepare()
+    with (
+        get_session()
+        .get_adapter(url)
+        .send(
+            prepared,
+            stream=True,
+            timeout=(conf.connect_timeout, conf.read_timeout),
+            verify=conf.ca_bundle or True,
+            proxies={},
+        ) as response
+    ):
+        excerpt = _read_capped(response, conf.response_body_limit, deadline)
+        return HttpResult(
+            status_code=response.status_code,
+            duration_ms=0,
+            body_excerpt=excerpt,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            location=response.headers.get("Location"),
+        )
 
 
 def _read_capped(response: requests.Response, limit: int, deadline: float) -> str:
