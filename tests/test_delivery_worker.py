@@ -263,3 +263,30 @@ def test_a_queued_redelivery_is_sent_by_the_worker(live, receiver):
         10,
         "the redeliveries to be recorded",
     )
+
+
+def test_a_receiver_that_drips_its_headers_cannot_hold_a_delivery_in_sending(live):
+    """The worker's ATTEMPT_DEADLINE is 3 s here, READ_TIMEOUT 1 s: a receiver sending its
+    status line a byte every 0.3 s never trips the read timeout. The attempt must end at the
+    deadline, be recorded with the reason, and the retry be scheduled."""
+    from tests.test_transport import RawReceiver, drip, read_request
+
+    def dripping(conn, stop):
+        read_request(conn)
+        drip(conn, b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100, 0.3, stop)
+
+    server = RawReceiver(dripping)
+    try:
+        webhook = hook(server.url(), ["feed.created"], retry_count=1)
+        emit("feed.created")
+        wait_until(lambda: Attempt.objects.exists(), 3 + 5, "the first attempt to be recorded")
+        first = Attempt.objects.order_by("number").first()
+        assert first.error == "No complete answer within 3 s."
+        assert 2_500 <= first.duration_ms <= 4_000
+        delivery = Delivery.objects.get(webhook=webhook)
+        assert delivery.status in ("pending", "sending")  # the retry, due 0.3 s later
+        (delivery,) = settle(1, timeout=20)
+        assert delivery.status == "failed"
+        assert delivery.attempt_count == 2
+    finally:
+        server.close()

@@ -22,9 +22,7 @@ from .decide import AttemptOutcome, Delivered, Failed, Gone
 from .send import Sent
 
 REDACTED = "[redacted]"
-_SIGNATURE_HEADERS = frozenset(
-    {fluent.SIGNATURE_HEADER.lower(), standard.SIGNATURE_HEADER.lower()}
-)
+_SIGNATURE_HEADERS = frozenset({fluent.SIGNATURE_HEADER.lower(), standard.SIGNATURE_HEADER.lower()})
 # Header names whose values may carry credentials; kept out of the delivery log.
 _SENSITIVE_HEADER = re.compile(r"auth|token|key|secret|password|cookie|session", re.IGNORECASE)
 # A successful delivery refreshes last_triggered_at at most this often, so that a busy webhook's
