@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from ..delivery.pipeline import redeliver
 from ..dispatch.deliveries import hand_out_redeliveries
 from ..models import Attempt, Delivery
-from .permissions import ReadOnlyLog, outbound_request_allowed
+from .permissions import ReadOnlyLog, over_outbound_budget
 
 MAX_REDELIVER_AT_ONCE = 20
 
@@ -111,13 +111,7 @@ class DeliveryAdmin(ReadOnlyLog, _DeliveryAdmin):
                 messages.ERROR,
             )
             return
-        wait = outbound_request_allowed(request)
-        if wait is not None:
-            self.message_user(
-                request,
-                f"Too many redeliveries: try again in {wait:.0f} s (TEST_SEND_RATE).",
-                messages.ERROR,
-            )
+        if over_outbound_budget(self, request, "redeliveries"):
             return
         if len(selected) > 1:  # the worker sends them; this request does not wait for them
             if hand_out_redeliveries(selected):

@@ -42,12 +42,18 @@ class ReadOnlyLog(ManageWebhooksPermission):
         return False
 
 
-def outbound_request_allowed(request: HttpRequest) -> float | None:
-    """None when this user may make one more outbound request now (a test send, a
-    redelivery), else the seconds to wait: the API's ``TEST_SEND_RATE`` budget, shared."""
+def over_outbound_budget(model_admin: Any, request: HttpRequest, what: str) -> bool:
+    """Whether this user has used up the budget for requests the server makes for them (test
+    sends, redeliveries: the API's ``TEST_SEND_RATE``, shared); if so, says so on the page."""
+    from django.contrib import messages
+
     from ..api.throttling import TestSendThrottle
 
     throttle = TestSendThrottle()
     if throttle.allow_request(request, None):  # type: ignore[arg-type]
-        return None
-    return throttle.wait() or 1.0
+        return False
+    wait = throttle.wait() or 1.0
+    model_admin.message_user(
+        request, f"Too many {what}: try again in {wait:.0f} s (TEST_SEND_RATE).", messages.ERROR
+    )
+    return True

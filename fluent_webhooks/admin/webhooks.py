@@ -23,7 +23,7 @@ from ..events.catalog import ALL_EVENTS, TEST_EVENT, registry, subscribes_to
 from ..models import Attempt, Webhook
 from ..secret_keys import generate_secret, mask_secret
 from .forms import WebhookForm
-from .permissions import ManageWebhooksPermission, outbound_request_allowed
+from .permissions import ManageWebhooksPermission, over_outbound_budget
 
 RECENT_ATTEMPTS = 20
 
@@ -179,13 +179,7 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
     @admin.action(description="Send a test payload now")
     def send_test_action(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
         for webhook in queryset:
-            wait = outbound_request_allowed(request)
-            if wait is not None:
-                self.message_user(
-                    request,
-                    f"Too many test sends: try again in {wait:.0f} s (TEST_SEND_RATE).",
-                    messages.ERROR,
-                )
+            if over_outbound_budget(self, request, "test sends"):
                 return
             outcome = send_test(webhook, request.user)
             status = outcome.status_code if outcome.status_code is not None else "no answer"
