@@ -67,11 +67,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     "\nThe demo is running. Deliveries arrive within seconds:\n"
-                    f"  Inspector: {inspector}\n"
-                    f"  As Slack:  {urls['Demo Slack']}\n"
+                    f"  Inspector:  {inspector}\n"
+                    f"  As Slack:   {urls['Demo Slack']}\n"
                     f"  As Discord: {urls['Demo Discord']}\n"
-                    f"  Admin:     {base}/admin/  (admin / admin)\n"
-                    f"  API:       curl -u admin:admin {base}{API_PATH}\n"
+                    f"  Admin:      {base}/admin/  (admin / admin)\n"
+                    f"  API:        curl -u admin:admin {base}{API_PATH}\n"
                     "Press Ctrl-C to stop every process the demo started."
                 )
             )
