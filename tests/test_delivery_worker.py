@@ -238,8 +238,11 @@ def test_the_worker_survives_its_database_connections_being_cut(live, receiver):
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
     emit("feed.created", {"id": 2})
-    requests = receiver.wait_for(2, timeout=20)
-    assert [json.loads(r.body)["data"]["id"] for r in requests] == [1, 2]
+    # A batch cut off while recording keeps its claim until STUCK_AFTER (5 s here); the
+    # sweep, as beat runs it in production, then hands out what that left owed.
+    wait_until(lambda: sweep() and len(receiver.requests) >= 2, 30, "the second delivery")
+    ids = sorted({json.loads(r.body)["data"]["id"] for r in receiver.requests})
+    assert ids == [1, 2]
 
 
 def test_a_queued_redelivery_is_sent_by_the_worker(live, receiver):
