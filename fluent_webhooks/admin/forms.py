@@ -6,6 +6,7 @@ declares only how each field is edited.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -24,6 +25,15 @@ def event_choices() -> list[tuple[str, Any]]:
     for group, events in registry.grouped().items():
         choices.append((group.title(), [(e.name, f"{e.name} — {e.description}") for e in events]))
     return choices
+
+
+class IndentedJSONField(forms.JSONField):
+    """JSON shown indented, so a template reads as the document it is, not one long line."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
 
 
 if TYPE_CHECKING:
@@ -54,9 +64,9 @@ class WebhookForm(_ModelForm):
         "Discord message for discord.com/api/webhooks, the Fluent payload for anything else.",
     )
 
-    template = forms.JSONField(
+    template = IndentedJSONField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+        widget=forms.Textarea(attrs={"rows": 16, "cols": 80}),
         help_text="For the 'Your template' format: the JSON to send, with placeholders such as "
         '{{ event }}, {{ data.title }} or {{ xprofile.display_name | default:"someone" }}.',
     )

@@ -93,17 +93,9 @@ def record_attempts(
             mine = [pk for pk in ids if pk in held]
             if mine:
                 Delivery.objects.filter(pk__in=mine).update(**dict(values))
-        record_health(
-            {w: o for w, o in health.items() if _any_held(sent, w, held)},
-            now,
-        )
-
-
-def _any_held(sent: Sequence[Sent], webhook_id: int, held: set[uuid.UUID]) -> bool:
-    return any(
-        item.request.delivery.webhook_id == webhook_id and item.request.delivery.pk in held
-        for item in sent
-    )
+        # Only webhooks with a delivery this claim still held (one deleted meanwhile has none).
+        held_webhooks = {d.webhook_id for d in (i.request.delivery for i in sent) if d.pk in held}
+        record_health({w: o for w, o in health.items() if w in held_webhooks}, now)
 
 
 def cancel(delivery_ids: list[uuid.UUID], reason: str, *, token: uuid.UUID) -> None:
