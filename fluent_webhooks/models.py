@@ -40,6 +40,14 @@ class Webhook(models.Model):
     last_triggered_at = models.DateTimeField(_("last triggered at"), null=True, blank=True)
     # null, not "", is "no error": the API shows `"last_error": null` as documented.
     last_error = models.TextField(_("last error"), null=True, blank=True)  # noqa: DJ001
+    # Health, written by the worker as attempts are recorded: failed attempts since the last
+    # success and when that run of failures began; when the failure warning went out; and,
+    # when the app (not a person) set the webhook inactive, when and why.
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("failure warning sent at"), null=True, blank=True)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    disabled_reason = models.TextField(_("disabled reason"), null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
