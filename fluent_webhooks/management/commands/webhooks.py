@@ -1,0 +1,25 @@
+"""``manage.py webhooks SUBCOMMAND``: operate webhooks from a shell (``fluent_webhooks.cli``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from fluent_webhooks.cli import subcommands
+
+
+class Command(BaseCommand):
+    help = "Operate webhooks: list, create, test, deliveries, redeliver, replay, status."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        children = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+        for name, subcommand in subcommands().items():
+            # Django's CommandParser keeps "missing argument" an error, not a SystemExit.
+            child = children.add_parser(name, help=subcommand.HELP, description=subcommand.HELP)
+            subcommand.add_arguments(child)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        status = subcommands()[options["subcommand"]].run(self, options)
+        if status:
+            raise SystemExit(status)
