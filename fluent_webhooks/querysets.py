@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import connections, models
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from .choices import DeliveryStatus, WebhookStatus
 
@@ -18,9 +19,35 @@ if TYPE_CHECKING:
 _M = TypeVar("_M", bound=models.Model)
 
 
+# The window of a webhook's success rate, wherever it is shown (API, admin, status command).
+SUCCESS_RATE_WINDOW = timedelta(hours=24)
+
+
 class WebhookQuerySet(models.QuerySet["Webhook"]):
     def active(self) -> WebhookQuerySet:
         return self.filter(status=WebhookStatus.ACTIVE)
+
+    def with_recent_attempts(self) -> WebhookQuerySet:
+        """Annotate ``attempts_24h`` and ``successes_24h``: its attempts in the last 24 h."""
+        recent = Q(deliveries__attempts__started_at__gte=timezone.now() - SUCCESS_RATE_WINDOW)
+        return self.annotate(
+            attempts_24h=Count("deliveries__attempts", filter=recent),
+            successes_24h=Count(
+                "deliveries__attempts", filter=recent & Q(deliveries__attempts__succeeded=True)
+            ),
+        )
+
+
+def success_rate(webhook: Webhook) -> float | None:
+    """The share of its attempts in the last 24 h that succeeded (0.0-1.0), None without any.
+
+    ``webhook`` comes from ``with_recent_attempts()``.
+    """
+    total: int = getattr(webhook, "attempts_24h", 0)
+    if not total:
+        return None
+    successes: int = getattr(webhook, "successes_24h", 0)
+    return successes / total
 
 
 class EventQuerySet(models.QuerySet["Event"]):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,6 +20,7 @@ from ..delivery.pipeline import send_test
 from ..delivery.preview import preview
 from ..events.catalog import ALL_EVENTS, TEST_EVENT, registry, subscribes_to
 from ..models import Attempt, Webhook
+from ..querysets import WebhookQuerySet, success_rate
 from ..secret_keys import generate_secret, mask_secret
 from .forms import WebhookForm
 from .permissions import ManageWebhooksPermission, over_outbound_budget
@@ -84,19 +84,7 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Webhook]:
-        since = timezone.now() - timedelta(hours=24)
-        recent = Q(deliveries__attempts__started_at__gte=since)
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                attempts_24h=Count("deliveries__attempts", filter=recent),
-                successes_24h=Count(
-                    "deliveries__attempts",
-                    filter=recent & Q(deliveries__attempts__succeeded=True),
-                ),
-            )
-        )
+        return cast(WebhookQuerySet, super().get_queryset(request)).with_recent_attempts()
 
     def get_fieldsets(self, request: HttpRequest, obj: Webhook | None = None) -> Any:
         if obj is None:  # a new webhook has no secret, health or attempts to show yet
@@ -123,11 +111,10 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
 
     @admin.display(description="success (24 h)")
     def success_rate(self, webhook: Webhook) -> str:
-        total = getattr(webhook, "attempts_24h", 0)
-        if not total:
+        rate = success_rate(webhook)
+        if rate is None:
             return "-"
-        successes = getattr(webhook, "successes_24h", 0)
-        return f"{100 * successes / total:.0f}% of {total}"
+        return f"{100 * rate:.0f}% of {getattr(webhook, 'attempts_24h', 0)}"
 
     @admin.display(description="secret")
     def secret_control(self, webhook: Webhook) -> str:
