@@ -21,11 +21,11 @@ from fluent_webhooks.delivery.pipeline import (
     deliver_claimed,
     redeliver,
 )
-from fluent_webhooks.delivery.record import redact
 from fluent_webhooks.dispatch.deliveries import _batches
 from fluent_webhooks.dispatch.sweep import collect_owed
 from fluent_webhooks.http.transport import HttpResult
 from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
+from fluent_webhooks.redaction import redact
 
 pytestmark = pytest.mark.django_db
 

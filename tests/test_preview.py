@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import reverse
 
 from fluent_webhooks import registry, verify
 from fluent_webhooks.events.samples import SAMPLE_DATA
@@ -72,3 +73,25 @@ def test_a_preview_needs_the_permission(client, member_user, webhook):
     client.force_login(member_user)
     response = client.post(f"{API}/{webhook.pk}/preview", {"event": "feed.created"})
     assert response.status_code in (401, 403)
+
+
+def test_a_preview_shows_custom_header_names_but_never_their_values(api, client, admin_user):
+    webhook = Webhook.objects.create(
+        name="w",
+        url="https://crm.example.com/hook",
+        events=["*"],
+        headers={"X-Pass": "hunter2-long-credential", "X-Tenant": "acme-corp-tenant"},
+    )
+    shown = api.post(f"{API}/{webhook.pk}/preview", {"event": "feed.created"}, format="json")
+    assert shown.status_code == 200, shown.json()
+    assert shown.json()["headers"]["X-Pass"] == "[redacted]"
+    assert shown.json()["headers"]["X-Tenant"] == "[redacted]"
+    client.force_login(admin_user)
+    page = client.get(
+        reverse("admin:fluent_webhooks_webhook_preview", args=[webhook.pk]),
+        {"event": "feed.created"},
+    )
+    assert page.status_code == 200
+    assert "X-Pass" in page.content.decode()
+    assert "hunter2" not in page.content.decode()
+    assert "acme-corp" not in page.content.decode()

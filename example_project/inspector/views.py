@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from fluent_webhooks import verify, verify_standard
 from fluent_webhooks.delivery.build import DELIVERY_HEADER, EVENT_HEADER
-from fluent_webhooks.delivery.record import redact
+from fluent_webhooks.redaction import redact
 from fluent_webhooks.signatures.fluent import SIGNATURE_HEADER
 
 from .models import Inbox, ReceivedDelivery

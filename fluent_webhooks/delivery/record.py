@@ -6,9 +6,8 @@ made under, so a worker whose claim expired cannot overwrite a newer result.
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -17,27 +16,13 @@ from django.utils import timezone
 
 from ..choices import FINAL_DELIVERY_STATUSES, DeliveryStatus, WebhookStatus
 from ..models import Attempt, Delivery, Webhook
-from ..signatures import fluent, standard
+from ..redaction import redact
 from .decide import AttemptOutcome, Delivered, Failed, Gone
 from .send import Sent
 
-REDACTED = "[redacted]"
-_SIGNATURE_HEADERS = frozenset({fluent.SIGNATURE_HEADER.lower(), standard.SIGNATURE_HEADER.lower()})
-# Header names whose values may carry credentials; kept out of the delivery log.
-_SENSITIVE_HEADER = re.compile(r"auth|token|key|secret|password|cookie|session", re.IGNORECASE)
 # A successful delivery refreshes last_triggered_at at most this often, so that a busy webhook's
 # row is not written by every delivery.
 _TRIGGER_RESOLUTION = timedelta(seconds=1)
-
-
-def redact(headers: Mapping[str, str], secret_names: Iterable[str] = ()) -> dict[str, str]:
-    """The headers with the values of credential-like names, of ``secret_names`` and of every
-    signature replaced (the names are kept)."""
-    hidden = {name.lower() for name in secret_names} | _SIGNATURE_HEADERS
-    return {
-        name: REDACTED if name.lower() in hidden or _SENSITIVE_HEADER.search(name) else value
-        for name, value in headers.items()
-    }
 
 
 def record_attempts(
