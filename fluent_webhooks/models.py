@@ -186,6 +186,11 @@ class Attempt(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["started_at"], name="fluent_attempt_started_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery", "number"], name="fluent_attempt_number_once"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.delivery_id} #{self.number}"

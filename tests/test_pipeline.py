@@ -377,3 +377,36 @@ def test_the_log_keeps_no_custom_header_value_and_no_signature(webhook):
     assert stored["webhook-signature"] == "[redacted]"
     assert stored["X-Fluent-Event"] == "feed.created"
     assert "hunter2" not in json.dumps(stored)
+
+
+def test_attempt_numbers_are_unique_per_delivery(webhook):
+    from django.db import IntegrityError, transaction
+
+    delivery = make_delivery(webhook)
+    Attempt.objects.create(delivery=delivery, number=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Attempt.objects.create(delivery=delivery, number=1)
+
+
+@responses.activate
+def test_an_attempt_is_numbered_from_the_delivery_as_stored_not_as_claimed(webhook, monkeypatch):
+    """Whatever the claimed copy says, the number follows the attempts on record."""
+    from fluent_webhooks.delivery import pipeline
+
+    responses.post(webhook.url, status=200)
+    delivery = make_delivery(webhook)
+    build = pipeline.build_request
+
+    def build_after_another_attempt(delivery, **kwargs):
+        Attempt.objects.create(delivery_id=delivery.pk, number=1, manual=True)
+        Delivery.objects.filter(pk=delivery.pk).update(attempt_count=1)
+        return build(delivery, **kwargs)
+
+    monkeypatch.setattr(pipeline, "build_request", build_after_another_attempt)
+    (outcome,) = deliver_many([delivery.pk])
+    assert outcome.status == "succeeded", list(Attempt.objects.values_list("number", "error"))
+    assert sorted(Attempt.objects.filter(delivery=delivery).values_list("number", flat=True)) == [
+        1,
+        2,
+    ]
+    assert Delivery.objects.get(pk=delivery.pk).attempt_count == 2

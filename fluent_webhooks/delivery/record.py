@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..choices import FINAL_DELIVERY_STATUSES, DeliveryStatus, WebhookStatus
@@ -32,33 +32,18 @@ def record_attempts(
     token: uuid.UUID,
     manual: bool = False,
 ) -> None:
-    """Store each attempt, move each delivery on, and update each webhook once."""
+    """Store each attempt, move each delivery on, and update each webhook once.
+
+    An attempt's number is the next after those on record, read under the row lock (not from
+    the copy the claim loaded); the database refuses a number twice for one delivery.
+    """
     now = timezone.now()
-    attempts = []
     changes: dict[tuple[tuple[str, object], ...], list[uuid.UUID]] = {}
     health: dict[int, AttemptOutcome] = {}
     for request, outcome in zip(sent, outcomes, strict=True):
-        delivery = request.request.delivery
-        number = delivery.attempt_count + 1
         reason = outcome.reason if isinstance(outcome, Failed) else ""
-        attempts.append(
-            Attempt(
-                delivery_id=delivery.pk,
-                number=number,
-                manual=manual,
-                started_at=request.started_at,
-                duration_ms=request.result.duration_ms,
-                succeeded=isinstance(outcome, Delivered),
-                status_code=request.result.status_code,
-                error=reason,
-                response_excerpt=request.result.body_excerpt,
-                # A webhook's custom headers may be credentials under any name (X-Pass,
-                # X-Shopify-Hmac-Sha256...): none of their values is stored, nor a signature.
-                request_headers=redact(request.request.headers, delivery.webhook.headers),
-            )
-        )
-        new_values = _delivery_values(outcome, number, reason, now)
-        changes.setdefault(tuple(new_values.items()), []).append(delivery.pk)
+        new_values = _delivery_values(outcome, reason, now)
+        changes.setdefault(tuple(new_values.items()), []).append(request.request.delivery.pk)
         # The reason for deactivating outranks any other result of the batch.
         if not isinstance(health.get(outcome.webhook_id), Gone):
             health[outcome.webhook_id] = outcome
@@ -66,21 +51,45 @@ def record_attempts(
         # Only what this claim still holds: a delivery whose webhook was deleted meanwhile, or
         # whose claim lapsed and was taken by another worker, is not written (the row locks
         # keep a concurrent delete out until this commits).
-        held = set(
+        held: dict[uuid.UUID, int] = dict(
             Delivery.objects.select_for_update()
             .filter(pk__in=[item.request.delivery.pk for item in sent], claim_token=token)
-            .values_list("pk", flat=True)
+            .values_list("pk", "attempt_count")
         )
-        Attempt.objects.bulk_create(a for a in attempts if a.delivery_id in held)
+        Attempt.objects.bulk_create(
+            _attempt_record(request, outcome, held[request.request.delivery.pk] + 1, manual)
+            for request, outcome in zip(sent, outcomes, strict=True)
+            if request.request.delivery.pk in held
+        )
         # One UPDATE per set of identical new values: a batch that went well is one statement.
         # (Django's bulk_update builds a CASE per row and field, which costs more than sending.)
         for values, ids in changes.items():
             mine = [pk for pk in ids if pk in held]
             if mine:
-                Delivery.objects.filter(pk__in=mine).update(**dict(values))
+                Delivery.objects.filter(pk__in=mine).update(
+                    attempt_count=F("attempt_count") + 1, **dict(values)
+                )
         # Only webhooks with a delivery this claim still held (one deleted meanwhile has none).
         held_webhooks = {d.webhook_id for d in (i.request.delivery for i in sent) if d.pk in held}
         record_health({w: o for w, o in health.items() if w in held_webhooks}, now)
+
+
+def _attempt_record(request: Sent, outcome: AttemptOutcome, number: int, manual: bool) -> Attempt:
+    delivery = request.request.delivery
+    return Attempt(
+        delivery_id=delivery.pk,
+        number=number,
+        manual=manual,
+        started_at=request.started_at,
+        duration_ms=request.result.duration_ms,
+        succeeded=isinstance(outcome, Delivered),
+        status_code=request.result.status_code,
+        error=outcome.reason if isinstance(outcome, Failed) else "",
+        response_excerpt=request.result.body_excerpt,
+        # A webhook's custom headers may be credentials under any name (X-Pass,
+        # X-Shopify-Hmac-Sha256...): none of their values is stored, nor a signature.
+        request_headers=redact(request.request.headers, delivery.webhook.headers),
+    )
 
 
 def cancel(delivery_ids: list[uuid.UUID], reason: str, *, token: uuid.UUID) -> None:
@@ -141,12 +150,9 @@ def record_health(outcomes: dict[int, AttemptOutcome], now: datetime) -> None:
             webhooks.update(last_error=error)
 
 
-def _delivery_values(
-    outcome: AttemptOutcome, number: int, reason: str, now: datetime
-) -> dict[str, object]:
+def _delivery_values(outcome: AttemptOutcome, reason: str, now: datetime) -> dict[str, object]:
     values: dict[str, object] = {
         "status": outcome.status,
-        "attempt_count": number,
         "last_status_code": outcome.result.status_code,
         "last_error": reason,
         "locked_until": None,
