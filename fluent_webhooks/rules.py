@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from .events.catalog import ALL_EVENTS, registry
 from .exceptions import FluentWebhooksError, InvalidHeaders, InvalidWebhookURL
 from .http.destinations import validate_webhook_url
 from .messages.template import TemplateInvalid, validate_template
+from .redaction import mask_header_value
 from .secret_keys import validate_secret
 from .signatures import RESERVED_HEADERS
 
@@ -238,6 +240,57 @@ def validate_custom_headers(value: Any) -> dict[str, str]:
     return dict(value)
 
 
+@dataclass(frozen=True)
+class HeadersAfterUpdate:
+    """The custom headers an update leaves (None: unchanged), and the names it dropped
+    because the URL moved to another host without their values being set again."""
+
+    headers: dict[str, str] | None
+    cleared: tuple[str, ...] = ()
+
+
+def headers_after_update(
+    *,
+    url: str,
+    headers: Mapping[str, str] | None,
+    current_url: str,
+    current_headers: Mapping[str, str],
+) -> HeadersAfterUpdate:
+    """Resolve an update's custom headers against the stored ones.
+
+    A header sent back as the mask the API and admin show stands for the stored value, as
+    long as the URL stays on the same host (and port). When the URL moves to another host,
+    every header not set again in the same update is cleared: a moved URL must not carry
+    the old receiver's credentials to the new one. ``headers`` None: not in the update.
+    """
+    same_receiver = _receiver(url) == _receiver(current_url)
+    if headers is None:
+        if same_receiver or not current_headers:
+            return HeadersAfterUpdate(None)
+        return HeadersAfterUpdate({}, tuple(current_headers))
+    kept: dict[str, str] = {}
+    cleared: list[str] = []
+    for name, value in headers.items():
+        stored = current_headers.get(name)
+        if stored is None or value != mask_header_value(stored):
+            kept[name] = value
+        elif same_receiver:
+            kept[name] = stored
+        else:
+            cleared.append(name)
+    if not same_receiver:
+        cleared += [name for name in current_headers if name not in headers]
+    return HeadersAfterUpdate(kept, tuple(cleared))
+
+
+def _receiver(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url)
+    return (parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme.lower()))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _check_text(value: str, what: str) -> None:
     """Refuse what no database column or HTTP request can carry: NUL and lone surrogates."""
     if "\x00" in value:
@@ -269,9 +322,11 @@ _CLEANERS = {
 }
 
 __all__ = [
+    "HeadersAfterUpdate",
     "InvalidHeaders",
     "InvalidWebhookURL",
     "WebhookInvalid",
     "clean_webhook",
+    "headers_after_update",
     "validate_custom_headers",
 ]

@@ -10,11 +10,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
+from ..bounded_json import TOO_DEEP, JSONTooDeep, check_depth
 from ..choices import WebhookFormat
 from ..events.catalog import ALL_EVENTS, registry
 from ..models import Webhook
-from ..rules import DEFAULT_RETRY_COUNT
+from ..redaction import mask_headers
+from ..rules import DEFAULT_RETRY_COUNT, headers_after_update
 
 AUTOMATIC = ""
 
@@ -27,7 +30,23 @@ def event_choices() -> list[tuple[str, Any]]:
     return choices
 
 
-class IndentedJSONField(forms.JSONField):
+class BoundedJSONField(forms.JSONField):
+    """Django's JSON field, answering hostile nesting with a form error instead of a crash."""
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            return check_depth(super().to_python(value))
+        except (RecursionError, JSONTooDeep):
+            raise ValidationError(TOO_DEEP, code="invalid") from None
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:  # shown back as typed, with the error beside it
+            return forms.fields.InvalidJSONInput(data)
+
+
+class IndentedJSONField(BoundedJSONField):
     """JSON shown indented, so a template reads as the document it is, not one long line."""
 
     def prepare_value(self, value: Any) -> Any:
@@ -50,11 +69,13 @@ class WebhookForm(_ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="The events this webhook receives. 'All events' includes any added later.",
     )
-    headers = forms.JSONField(
+    headers = BoundedJSONField(
         required=False,
         initial=dict,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        help_text='Custom headers as a JSON object, e.g. {"X-API-Key": "..."}.',
+        help_text='Custom headers as a JSON object, e.g. {"X-API-Key": "..."}. Saved values '
+        "show masked: leave a masked value as it is to keep it. Moving the URL to another host "
+        "clears every value not typed again.",
     )
     retry_count = forms.IntegerField(initial=DEFAULT_RETRY_COUNT)
     format = forms.ChoiceField(
@@ -88,6 +109,26 @@ class WebhookForm(_ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None or self.instance.format_auto:
             self.initial["format"] = AUTOMATIC
+        if self.instance.pk is not None:  # credentials: never sent back to the browser
+            self.initial["headers"] = mask_headers(self.instance.headers)
+        # Header names cleared because the URL moved to another host (the admin says so).
+        self.cleared_headers: tuple[str, ...] = ()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        headers = cleaned.get("headers")
+        if self.instance.pk is not None and "url" in cleaned and isinstance(headers, dict):
+            # Before the model's rules: masked values become the stored ones (or are dropped
+            # when the URL moved to another host). ``self.instance`` still holds the saved URL.
+            after = headers_after_update(
+                url=cleaned["url"],
+                headers=headers,
+                current_url=self.instance.url,
+                current_headers=self.instance.headers,
+            )
+            cleaned["headers"] = after.headers
+            self.cleared_headers = after.cleared
+        return cleaned
 
     def clean_format(self) -> str:
         chosen = self.cleaned_data.get("format") or AUTOMATIC

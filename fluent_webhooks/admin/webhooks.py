@@ -86,6 +86,17 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Webhook]:
         return cast(WebhookQuerySet, super().get_queryset(request)).with_recent_attempts()
 
+    def save_model(self, request: HttpRequest, obj: Webhook, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        cleared = getattr(form, "cleared_headers", ())
+        if cleared:
+            self.message_user(
+                request,
+                f"The URL moved to another host, so these custom headers were cleared: "
+                f"{', '.join(cleared)}. Enter their values again if the new receiver needs them.",
+                messages.WARNING,
+            )
+
     def get_fieldsets(self, request: HttpRequest, obj: Webhook | None = None) -> Any:
         if obj is None:  # a new webhook has no secret, health or attempts to show yet
             return (

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..formats import api_datetime
 from ..models import Webhook
+from ..redaction import mask_headers
 from ..secret_keys import mask_secret
 
 
@@ -20,8 +21,11 @@ def update_webhook(webhook: Webhook, values: dict[str, Any]) -> Webhook:
     return webhook
 
 
-def webhook_object(webhook: Webhook, *, reveal_secret: bool) -> dict[str, Any]:
-    """The documented webhook object; the secret whole only when just created."""
+def webhook_object(
+    webhook: Webhook, *, reveal_secret: bool, reveal_headers: bool = False
+) -> dict[str, Any]:
+    """The documented webhook object; the secret and the custom header values whole only when
+    just created (masked after, as ``redaction`` masks them)."""
     return {
         "id": webhook.pk,
         "name": webhook.name,
@@ -29,7 +33,7 @@ def webhook_object(webhook: Webhook, *, reveal_secret: bool) -> dict[str, Any]:
         "events": list(webhook.events),
         "status": webhook.status,
         "secret": webhook.secret if reveal_secret else mask_secret(webhook.secret),
-        "headers": dict(webhook.headers),
+        "headers": dict(webhook.headers) if reveal_headers else mask_headers(webhook.headers),
         "retry_count": webhook.retry_count,
         "format": webhook.format,
         "template": webhook.template,

@@ -54,7 +54,7 @@ class WebhookAPIView(APIView):
         if not isinstance(request.data, dict):
             raise errors.invalid_data({"body": "The request body must be a JSON object."})
         try:
-            return rules.clean_webhook(
+            cleaned = rules.clean_webhook(
                 request.data,
                 partial=instance is not None,
                 creating=instance is None,
@@ -66,6 +66,17 @@ class WebhookAPIView(APIView):
             if error.url_invalid:
                 raise errors.invalid_url(error.errors["url"], error.errors) from None
             raise errors.invalid_data(error.errors) from None
+        if instance is not None:
+            # Masked values stand for the stored ones; a move to another host drops them.
+            headers = rules.headers_after_update(
+                url=cleaned.get("url", instance.url),
+                headers=cleaned.get("headers"),
+                current_url=instance.url,
+                current_headers=instance.headers,
+            ).headers
+            if headers is not None:
+                cleaned["headers"] = headers
+        return cleaned
 
 
 def _webhook_pk(webhook_id: str) -> int | None:
@@ -110,7 +121,7 @@ class WebhookListView(WebhookAPIView):
 
     def post(self, request: Request) -> Response:
         webhook = create_webhook(self.validated(request))
-        body = webhook_object(webhook, reveal_secret=True)
+        body = webhook_object(webhook, reveal_secret=True, reveal_headers=True)
         body["message"] = "Webhook created successfully."
         return Response(body, status=status.HTTP_201_CREATED)
 
