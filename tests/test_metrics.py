@@ -276,3 +276,24 @@ def test_without_prometheus_client_nothing_breaks(test_database_url, receiver, w
     assert "Metrics need prometheus_client" in result.stderr
     assert len(receiver.requests) == 1
     assert Delivery.objects.get().status == Delivery.Status.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_a_test_send_is_counted_but_is_no_delivery_latency(receiver, loopback_allowed) -> None:
+    """Manual attempts (test sends, redeliveries of old events) are attempts, but how long
+    they come after the event says nothing about delivery latency."""
+    from prometheus_client import REGISTRY
+
+    from fluent_webhooks.delivery.pipeline import send_test
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    attempts = {"outcome": "delivered", "event": "webhook.test"}
+    before = sample("fluent_webhooks_attempts_total", **attempts)
+    latencies = sample("fluent_webhooks_delivery_latency_seconds_count")
+    webhook = Webhook.objects.create(name="t", url=receiver.url(), events=["*"])
+    assert send_test(webhook).success
+    assert sample("fluent_webhooks_attempts_total", **attempts) == before + 1
+    assert sample("fluent_webhooks_deliveries_total", outcome="succeeded", event="webhook.test")
+    assert sample("fluent_webhooks_delivery_latency_seconds_count") == latencies

@@ -21,6 +21,8 @@ DEFAULT_PORT = 9808
 
 
 class _QuietHandler(WSGIRequestHandler):
+    timeout = 10  # seconds: a client that stalls cannot hold the one thread for long
+
     def log_message(self, format: str, *args: Any) -> None:
         pass  # a scrape every 15 s is not news
 

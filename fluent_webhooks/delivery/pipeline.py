@@ -175,7 +175,7 @@ def _attempt(
             for item in sent
         ]
         record_attempts(sent, group, token=token, manual=manual)
-        metrics.observe_attempts(sent, group)
+        metrics.observe_attempts(sent, group, manual=manual)
         outcomes += group
     return outcomes
 

@@ -33,13 +33,19 @@ logger = logging.getLogger(__name__)
 _failed_once = False
 
 
-def observe_attempts(sent: Sequence[Sent], outcomes: Sequence[AttemptOutcome]) -> None:
-    """Count a group of attempts just recorded: one call per group, never per delivery."""
+def observe_attempts(
+    sent: Sequence[Sent], outcomes: Sequence[AttemptOutcome], *, manual: bool = False
+) -> None:
+    """Count a group of attempts just recorded: one call per group, never per delivery.
+
+    ``manual`` attempts (test sends, redeliveries) are counted, but say nothing of how long
+    events take to arrive, so they stay out of the latency histogram.
+    """
     if AVAILABLE:
         try:
             from . import instruments
 
-            instruments.observe_attempts(sent, outcomes)
+            instruments.observe_attempts(sent, outcomes, manual=manual)
         except Exception:
             _report_failure()
 

@@ -33,7 +33,8 @@ ATTEMPT_DURATION = Histogram(
 )
 DELIVERY_LATENCY = Histogram(
     "fluent_webhooks_delivery_latency_seconds",
-    "From an event's creation to the end of its successful attempt, per delivery.",
+    "From an event's creation to the end of its successful attempt, per delivery (manual "
+    "attempts left out).",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 21600, 86400),
 )
 
@@ -46,7 +47,9 @@ def attempt_outcome(outcome: AttemptOutcome) -> str:
     return "gone" if isinstance(outcome, Gone) else "gave_up"
 
 
-def observe_attempts(sent: Sequence[Sent], outcomes: Sequence[AttemptOutcome]) -> None:
+def observe_attempts(
+    sent: Sequence[Sent], outcomes: Sequence[AttemptOutcome], *, manual: bool
+) -> None:
     attempts: Tally[tuple[str, str]] = Tally()
     deliveries: Tally[tuple[str, str]] = Tally()
     for item, outcome in zip(sent, outcomes, strict=True):
@@ -56,7 +59,7 @@ def observe_attempts(sent: Sequence[Sent], outcomes: Sequence[AttemptOutcome]) -
             deliveries[outcome.status, event.name] += 1
         seconds = item.result.duration_ms / 1000
         ATTEMPT_DURATION.observe(seconds)
-        if isinstance(outcome, Delivered):
+        if isinstance(outcome, Delivered) and not manual:
             finished = item.started_at.timestamp() + seconds
             DELIVERY_LATENCY.observe(max(finished - event.created_at.timestamp(), 0.0))
     for (label, event_name), count in attempts.items():
