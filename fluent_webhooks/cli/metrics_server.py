@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import TYPE_CHECKING, Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from fluent_webhooks import metrics
 
@@ -25,6 +26,12 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # a scrape every 15 s is not news
+
+
+class _Server(WSGIServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):  # a client that stalled or went away
+            super().handle_error(request, client_address)
 
 
 def add_arguments(parser: ArgumentParser) -> None:
@@ -54,7 +61,11 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
     try:
         # One thread: scrapes are rare, and the collector's database connection stays this one.
         server = make_server(
-            options["addr"], options["port"], wsgi_app, handler_class=_QuietHandler
+            options["addr"],
+            options["port"],
+            wsgi_app,
+            server_class=_Server,
+            handler_class=_QuietHandler,
         )
     except OSError as error:  # the port is taken, the address is not this host's
         command.stderr.write(f"Cannot listen on {options['addr']}:{options['port']}: {error}")

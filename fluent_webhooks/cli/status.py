@@ -86,7 +86,7 @@ def _write_text(
     for webhook in webhooks:
         write(
             f"  {webhook.pk:>5}  {webhook.status:<8}  24 h: {_rate(webhook):<16}"
-            f"  {webhook.name}  last error: {_one_line(webhook.last_error) or '-'}"
+            f"  {_one_line(webhook.name, 40)}  last error: {_one_line(webhook.last_error) or '-'}"
         )
     if overdue:
         for kind, age in overdue.items():
