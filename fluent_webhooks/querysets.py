@@ -58,9 +58,10 @@ class EventQuerySet(models.QuerySet["Event"]):
         )
 
 
-# The columns a claim returns: what sending and recording need, and nothing else.
+# The columns a claim returns: what sending and recording need (and the event's time, for the
+# delivery-latency metric), and nothing else.
 _CLAIMED_DELIVERY = ("id", "attempt_count", "event_id", "webhook_id")
-_CLAIMED_EVENT = ("name", "body")
+_CLAIMED_EVENT = ("name", "body", "created_at")
 _CLAIMED_WEBHOOK = ("url", "secret", "headers", "retry_count", "status", "format", "template")
 
 
@@ -216,7 +217,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
 def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Delivery:
     from .models import Delivery, Event, Webhook
 
-    delivery_id, attempt_count, event_id, webhook_id, name, body, *webhook_values = row
+    delivery_id, attempt_count, event_id, webhook_id, name, body, created_at, *webhook_values = row
     url, secret, headers, retry_count, status, webhook_format, template = webhook_values
     if isinstance(headers, str | bytes):  # JSON columns come back as text from raw SQL
         headers = json.loads(headers)
@@ -231,7 +232,7 @@ def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Deliver
         webhook_id=webhook_id,
         status=DeliveryStatus.SENDING.value,
     )
-    delivery.event = _loaded(Event, db, id=event_id, name=name, body=body)
+    delivery.event = _loaded(Event, db, id=event_id, name=name, body=body, created_at=created_at)
     delivery.webhook = _loaded(
         Webhook,
         db,

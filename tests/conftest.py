@@ -225,7 +225,8 @@ def test_database_url(django_db_setup) -> str:
 def celery_worker(
     test_database_url, broker, worker_settings, tmp_path_factory
 ) -> Iterator[CeleryWorker]:
-    """A real worker process on the real broker and the test database."""
+    """A real worker process on the real broker and the test database; its pool processes
+    write their Prometheus counts to ``PROMETHEUS_MULTIPROC_DIR`` (``worker.env``)."""
     database_url = test_database_url
     from example_project.celery import app
 
@@ -237,6 +238,7 @@ def celery_worker(
             "FLUENT_WEBHOOKS_TEST_BROKER": broker.url,
             "CELERY_BROKER_URL": broker.url,
             "FLUENT_WEBHOOKS_TEST_SETTINGS": json.dumps(worker_settings),
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("worker-metrics")),
         },
         tmp_path_factory.mktemp("worker") / "worker.log",
     )

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from .. import backlog
+from .. import backlog, metrics
 from ..backlog import DeliveryRef
 from ..choices import DeliveryStatus
 from ..conf import conf
@@ -87,6 +87,7 @@ def _deliver_claimed(claimed: list[Delivery], token: uuid.UUID) -> list[Outcome]
     outcomes: list[Outcome] = []
     if inactive:
         cancel([d.pk for d in inactive], INACTIVE_REASON, token=token)
+        metrics.observe_cancelled(d.event.name for d in inactive)
         outcomes += [Cancelled(d.pk, d.webhook_id, INACTIVE_REASON) for d in inactive]
     active = [d for d in claimed if d.webhook.is_active]
     outcomes += _attempt(active, token, may_retry=True)
@@ -174,6 +175,7 @@ def _attempt(
             for item in sent
         ]
         record_attempts(sent, group, token=token, manual=manual)
+        metrics.observe_attempts(sent, group, manual=manual)
         outcomes += group
     return outcomes
 
