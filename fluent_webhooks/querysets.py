@@ -59,7 +59,7 @@ class EventQuerySet(models.QuerySet["Event"]):
 
 
 # The columns a claim returns: what sending and recording need, and nothing else.
-_CLAIMED_DELIVERY = ("id", "attempt_count", "event_id", "webhook_id")
+_CLAIMED_DELIVERY = ("id", "attempt_count", "manual_next_attempt", "event_id", "webhook_id")
 _CLAIMED_EVENT = ("name", "body")
 _CLAIMED_WEBHOOK = ("url", "secret", "headers", "retry_count", "status", "format", "template")
 
@@ -90,6 +90,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             | Q(status=DeliveryStatus.SENDING, locked_until__lt=now)
         )
+
+    def being_sent(self, now: datetime) -> DeliveryQuerySet:
+        """Deliveries a live claim holds: no one else may take them, not even a redelivery."""
+        return self.filter(status=DeliveryStatus.SENDING, locked_until__gte=now)
 
     def owed(self, now: datetime, stuck_before: datetime) -> DeliveryQuerySet:
         """Claimable deliveries no live broker message is known to carry.
@@ -163,7 +167,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         connection = connections[self.db]
         if connection.vendor != "postgresql":
             takeable = (
-                self.exclude(status=DeliveryStatus.SENDING, locked_until__gte=now)
+                self.exclude(pk__in=self.being_sent(now).values("pk"))
                 if manual
                 else self.claimable(now)
             )
@@ -216,8 +220,8 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
 def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Delivery:
     from .models import Delivery, Event, Webhook
 
-    delivery_id, attempt_count, event_id, webhook_id, name, body, *webhook_values = row
-    url, secret, headers, retry_count, status, webhook_format, template = webhook_values
+    delivery_id, attempt_count, manual_next_attempt, event_id, webhook_id, name, body, *rest = row
+    url, secret, headers, retry_count, status, webhook_format, template = rest
     if isinstance(headers, str | bytes):  # JSON columns come back as text from raw SQL
         headers = json.loads(headers)
     if isinstance(template, str | bytes):
@@ -227,6 +231,7 @@ def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Deliver
         db,
         id=_uuid(delivery_id),
         attempt_count=attempt_count,
+        manual_next_attempt=manual_next_attempt,
         event_id=event_id,
         webhook_id=webhook_id,
         status=DeliveryStatus.SENDING.value,

@@ -60,7 +60,7 @@ def record_attempts(
             Attempt(
                 delivery_id=delivery.pk,
                 number=number,
-                manual=manual,
+                manual=manual or delivery.manual_next_attempt,
                 started_at=request.started_at,
                 duration_ms=request.result.duration_ms,
                 succeeded=isinstance(outcome, Delivered),
@@ -166,6 +166,7 @@ def _delivery_values(
         "last_error": reason,
         "locked_until": None,
         "claim_token": None,
+        "manual_next_attempt": False,
         "completed_at": now if outcome.status in FINAL_DELIVERY_STATUSES else None,
     }
     if outcome.next_attempt_at is not None:  # only a retry moves the due time
