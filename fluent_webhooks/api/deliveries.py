@@ -28,7 +28,6 @@ from .views import WebhookAPIView
 REDELIVERY_QUEUED = (
     "Redelivery was handed to the worker; its attempt appears in the delivery as it is made."
 )
-IN_PROGRESS_MESSAGE = "The delivery is being sent right now; try again when it is done."
 BROKER_UNAVAILABLE_MESSAGE = "The broker is unavailable; nothing was redelivered."
 
 
@@ -74,7 +73,7 @@ class RedeliverView(WebhookAPIView):
         webhook = self.get_webhook(webhook_id)
         delivery = get_delivery(webhook, delivery_id)
         if Delivery.objects.being_sent(timezone.now()).filter(pk=delivery.pk).exists():
-            raise errors.ApiError("delivery_in_progress", IN_PROGRESS_MESSAGE, 409)
+            raise errors.ApiError("delivery_in_progress", errors.DELIVERY_IN_PROGRESS_MESSAGE, 409)
         if not hand_out_redeliveries([delivery.pk]):
             raise errors.ApiError("broker_unavailable", BROKER_UNAVAILABLE_MESSAGE, 503)
         url = _url(request, "delivery-detail", webhook_id=webhook.pk, delivery_id=delivery.pk)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from ..choices import FINAL_DELIVERY_STATUSES, DeliveryStatus
@@ -110,6 +110,19 @@ def matching(webhook: Webhook, request: ReplayRequest) -> QuerySet[Delivery]:
     if request.only_failed:
         deliveries = deliveries.exclude(status=DeliveryStatus.SUCCEEDED)
     return deliveries.order_by("event__created_at", "event_id")
+
+
+def progress(webhook: Webhook, request: ReplayRequest) -> dict[str, int]:
+    """How many deliveries ``request`` matches are still owed, have succeeded, have failed."""
+    by_status = dict(
+        matching(webhook, request).order_by().values_list("status").annotate(Count("pk"))
+    )
+    return {
+        "owed": by_status.get(DeliveryStatus.PENDING, 0) + by_status.get(DeliveryStatus.SENDING, 0),
+        "succeeded": by_status.get(DeliveryStatus.SUCCEEDED, 0),
+        "failed": by_status.get(DeliveryStatus.FAILED, 0)
+        + by_status.get(DeliveryStatus.CANCELLED, 0),
+    }
 
 
 def replay(
