@@ -166,3 +166,37 @@ class TestOrder:
 
 def _broken_publisher():
     raise ConnectionError("broker down")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_replays_at_once_reopen_each_delivery_once(webhook, monkeypatch):
+    """Both replays find the same finished deliveries before either re-opens them; the row
+    locks and the re-check give each delivery to one of them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the row locks are PostgreSQL's")
+    deliveries = failed_deliveries(webhook, 8)
+    monkeypatch.setattr(replay, "hand_out", lambda refs: refs)
+    both_found = threading.Barrier(2, timeout=10)
+    reopen = replay._reopen_and_hand_out
+
+    def after_both_found(webhook_id, ids):
+        both_found.wait()
+        return reopen(webhook_id, ids)
+
+    monkeypatch.setattr(replay, "_reopen_and_hand_out", after_both_found)
+    results = []
+
+    def run() -> None:
+        try:
+            results.append(replay.replay(webhook, replay.clean_replay(WINDOW)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sum(r.queued for r in results) == 8
+    assert all(r.matched == 8 for r in results)
+    assert Delivery.objects.filter(pk__in=[d.pk for d in deliveries], status="pending").count() == 8
