@@ -7,8 +7,10 @@ import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from fluent_webhooks import backlog
@@ -121,6 +123,29 @@ class TestThroughTheWorker:
         (attempt,) = detail["attempts"]
         assert (attempt["number"], attempt["manual"], attempt["status_code"]) == (5, True, 200)
         assert attempt["request_headers"]["X-Fluent-Signature"] == "[redacted]"
+
+    def test_the_cli_replays_and_follows_the_worker_until_done(self, live, receiver, monkeypatch):
+        from fluent_webhooks.cli import replay as replay_command
+
+        monkeypatch.setattr(replay_command, "POLL_SECONDS", 0.1)
+        webhook = Webhook.objects.create(name="r", url=receiver.url(), events=["feed.created"])
+        failed_deliveries(webhook, 3)
+        out = StringIO()
+        call_command(
+            "webhooks",
+            "replay",
+            str(webhook.pk),
+            "--since=2024-01-15 10:00:00",
+            "--wait",
+            stdout=out,
+        )
+        lines = out.getvalue().splitlines()
+        assert lines[:2] == [
+            "Queued 3 of 3...",
+            "3 matched: 3 queued for the worker, oldest event first; 0 already queued.",
+        ]
+        assert lines[-1] == "0 owed, 3 succeeded, 0 failed."
+        assert len(receiver.requests) == 3
 
 
 @pytest.mark.django_db

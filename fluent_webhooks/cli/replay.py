@@ -66,7 +66,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
 def _follow(command: BaseCommand, webhook: Webhook, request: replay.ReplayRequest) -> None:
     """Report every ``POLL_SECONDS`` how many matched deliveries are still owed, until none."""
     while True:
-        counts = replay.progress(webhook, request)
+        counts = replay.outcome_counts(webhook, request)
         command.stdout.write(
             f"{counts['owed']} owed, {counts['succeeded']} succeeded, {counts['failed']} failed."
         )

@@ -112,7 +112,7 @@ def matching(webhook: Webhook, request: ReplayRequest) -> QuerySet[Delivery]:
     return deliveries.order_by("event__created_at", "event_id")
 
 
-def progress(webhook: Webhook, request: ReplayRequest) -> dict[str, int]:
+def outcome_counts(webhook: Webhook, request: ReplayRequest) -> dict[str, int]:
     """How many deliveries ``request`` matches are still owed, have succeeded, have failed."""
     by_status = dict(
         matching(webhook, request).order_by().values_list("status").annotate(Count("pk"))
