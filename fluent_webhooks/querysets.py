@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import connections, models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .choices import DeliveryStatus, WebhookStatus
@@ -89,6 +89,18 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         return self.filter(
             Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             | Q(status=DeliveryStatus.SENDING, locked_until__lt=now)
+        )
+
+    def for_log(self) -> DeliveryQuerySet:
+        """With the event, and ``last_attempt_at`` (when its latest attempt started), newest
+        first: the delivery log as the API and the CLI list it."""
+        from .models import Attempt
+
+        latest = Attempt.objects.filter(delivery=OuterRef("pk")).order_by("-started_at")
+        return (
+            self.select_related("event")
+            .annotate(last_attempt_at=Subquery(latest.values("started_at")[:1]))
+            .order_by("-created_at", "-event_id")
         )
 
     def being_sent(self, now: datetime) -> DeliveryQuerySet:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.db.models import Max
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +16,7 @@ from ..events.catalog import TEST_EVENT, registry
 from ..formats import parse_api_datetime
 from ..lookups import delivery_pk
 from ..models import Delivery, Webhook
+from ..querysets import DeliveryQuerySet
 from . import errors
 from .pagination import page_params, paginate
 from .serializers import attempt_object, delivery_object
@@ -37,14 +35,8 @@ class DeliveryListView(WebhookAPIView):
     def get(self, request: Request, webhook_id: str) -> Response:
         webhook = self.get_webhook(webhook_id)
         page, per_page = page_params(request.query_params)
-        deliveries = _filtered(webhook.deliveries.all(), request.query_params)
-        listed = paginate(
-            deliveries.select_related("event")
-            .annotate(last_attempt_at=Max("attempts__started_at"))
-            .order_by("-created_at", "-event_id"),
-            page,
-            per_page,
-        )
+        deliveries = _filtered(Delivery.objects.filter(webhook=webhook), request.query_params)
+        listed = paginate(deliveries.for_log(), page, per_page)
         return Response(
             {"deliveries": [delivery_object(d) for d in listed.items]}, headers=listed.headers()
         )
@@ -114,19 +106,14 @@ def get_delivery(webhook: Webhook, delivery_id: str) -> Delivery:
     """The webhook's delivery of the URL, with its event; another webhook's is not found."""
     pk = delivery_pk(delivery_id)
     delivery = (
-        None
-        if pk is None
-        else webhook.deliveries.select_related("event")
-        .annotate(last_attempt_at=Max("attempts__started_at"))
-        .filter(pk=pk)
-        .first()
+        None if pk is None else Delivery.objects.for_log().filter(webhook=webhook, pk=pk).first()
     )
     if delivery is None:
         raise errors.ApiError("not_found", errors.DELIVERY_NOT_FOUND_MESSAGE, 404)
     return delivery
 
 
-def _filtered(deliveries: Any, query: QueryDict) -> Any:
+def _filtered(deliveries: DeliveryQuerySet, query: QueryDict) -> DeliveryQuerySet:
     """The filters ``status``, ``event`` (each may list values, comma-separated), ``since`` and
     ``until`` (the delivery's creation); a bad value is ``invalid_data`` naming it."""
     problems: dict[str, str] = {}

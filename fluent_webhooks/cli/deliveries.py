@@ -5,10 +5,9 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Max
-
 from fluent_webhooks.api.serializers import delivery_object
 from fluent_webhooks.choices import DeliveryStatus
+from fluent_webhooks.models import Delivery
 
 from ._common import Failure, find_webhook, report
 
@@ -30,16 +29,12 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
         webhook = find_webhook(options["id"])
     except Failure as failure:
         return report(command, failure)
-    deliveries = webhook.deliveries.select_related("event")
+    deliveries = Delivery.objects.for_log().filter(webhook=webhook)
     if options["status"]:
         deliveries = deliveries.filter(status=options["status"])
     if options["event"]:
         deliveries = deliveries.filter(event__name=options["event"])
-    listed = list(
-        deliveries.annotate(last_attempt_at=Max("attempts__started_at")).order_by(
-            "-created_at", "-event_id"
-        )[: max(options["limit"], 0)]
-    )
+    listed = list(deliveries[: max(options["limit"], 0)])
     if not listed:
         command.stdout.write("No deliveries.")
         return 0
