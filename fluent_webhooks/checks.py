@@ -115,7 +115,7 @@ def _check_counts(values: dict[str, Any]) -> list[CheckMessage]:
         errors.append(_error("RETENTION_DAYS must be a whole number of days, at least 1.", "E008"))
     if not isinstance(values["RESPONSE_BODY_LIMIT"], int) or values["RESPONSE_BODY_LIMIT"] < 0:
         errors.append(_error("RESPONSE_BODY_LIMIT must be a whole number of bytes.", "E013"))
-    for key in ("DELIVERY_BATCH", "SEND_CONCURRENCY", "MAX_BATCHES_PER_WEBHOOK"):
+    for key in ("DELIVERY_BATCH", "SEND_CONCURRENCY", "MAX_BATCHES_PER_WEBHOOK", "REPLAY_MAX"):
         if not isinstance(values[key], int) or isinstance(values[key], bool) or values[key] < 1:
             errors.append(_error(f"{key} must be a whole number, at least 1.", "E014"))
     rate = values["TEST_SEND_RATE"]

@@ -53,6 +53,8 @@ DEFAULTS: dict[str, Any] = {
     "USER_AGENT": f"fluent-webhooks/{__version__}",
     # Test sends per user through the API (each is an outbound request); None: no limit.
     "TEST_SEND_RATE": "30/min",
+    # The most deliveries one replay may re-send; a larger replay is refused, saying how many.
+    "REPLAY_MAX": 10_000,
     # The site's name and absolute base URL, for Slack and Discord messages ("Test message
     # from <name>", links to the objects events are about).
     "SITE_NAME": None,
@@ -146,6 +148,10 @@ class WebhookSettings:
     def test_send_rate(self) -> str | None:
         rate = self._get("TEST_SEND_RATE")
         return str(rate) if rate else None
+
+    @property
+    def replay_max(self) -> int:
+        return int(self._get("REPLAY_MAX"))
 
     @property
     def user_agent(self) -> str:

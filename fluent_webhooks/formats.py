@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 
 def api_datetime(value: datetime | None) -> str | None:
@@ -23,3 +24,21 @@ def _as_utc(value: datetime) -> datetime:
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value.astimezone(UTC)
+
+
+def parse_api_datetime(value: object) -> datetime | None:
+    """A datetime a client sent: ``YYYY-MM-DD HH:MM:SS`` (UTC, as the API writes them) or ISO
+    8601 with an offset or ``Z``; None if it is neither."""
+    if not isinstance(value, str) or len(value) > _LONGEST_DATETIME:
+        return None
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:  # well-formed but impossible, e.g. 2024-02-30
+        return None
+    if parsed is None:
+        return None
+    return parsed.replace(tzinfo=UTC) if timezone.is_naive(parsed) else parsed.astimezone(UTC)
+
+
+# "2024-01-15T10:30:00.123456+05:30" and a little room; anything longer is not a datetime.
+_LONGEST_DATETIME = 40

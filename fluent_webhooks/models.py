@@ -138,6 +138,9 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
+    # Set by a replay: the next attempt was asked for by a person, so it is recorded as manual
+    # and not retried (as a redelivery of a finished delivery); recording clears it.
+    manual_next_attempt = models.BooleanField(_("next attempt is manual"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import connections, models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .choices import DeliveryStatus, WebhookStatus
@@ -60,7 +60,7 @@ class EventQuerySet(models.QuerySet["Event"]):
 
 # The columns a claim returns: what sending and recording need (and the event's time, for the
 # delivery-latency metric), and nothing else.
-_CLAIMED_DELIVERY = ("id", "attempt_count", "event_id", "webhook_id")
+_CLAIMED_DELIVERY = ("id", "attempt_count", "manual_next_attempt", "event_id", "webhook_id")
 _CLAIMED_EVENT = ("name", "body", "created_at")
 _CLAIMED_WEBHOOK = ("url", "secret", "headers", "retry_count", "status", "format", "template")
 
@@ -91,6 +91,22 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
             Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             | Q(status=DeliveryStatus.SENDING, locked_until__lt=now)
         )
+
+    def for_log(self) -> DeliveryQuerySet:
+        """With the event, and ``last_attempt_at`` (when its latest attempt started), newest
+        first: the delivery log as the API and the CLI list it."""
+        from .models import Attempt
+
+        latest = Attempt.objects.filter(delivery=OuterRef("pk")).order_by("-started_at")
+        return (
+            self.select_related("event")
+            .annotate(last_attempt_at=Subquery(latest.values("started_at")[:1]))
+            .order_by("-created_at", "-event_id")
+        )
+
+    def being_sent(self, now: datetime) -> DeliveryQuerySet:
+        """Deliveries a live claim holds: no one else may take them, not even a redelivery."""
+        return self.filter(status=DeliveryStatus.SENDING, locked_until__gte=now)
 
     def owed(self, now: datetime, stuck_before: datetime) -> DeliveryQuerySet:
         """Claimable deliveries no live broker message is known to carry.
@@ -164,7 +180,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         connection = connections[self.db]
         if connection.vendor != "postgresql":
             takeable = (
-                self.exclude(status=DeliveryStatus.SENDING, locked_until__gte=now)
+                self.exclude(pk__in=self.being_sent(now).values("pk"))
                 if manual
                 else self.claimable(now)
             )
@@ -217,8 +233,10 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
 def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Delivery:
     from .models import Delivery, Event, Webhook
 
-    delivery_id, attempt_count, event_id, webhook_id, name, body, created_at, *webhook_values = row
-    url, secret, headers, retry_count, status, webhook_format, template = webhook_values
+    delivery_id, attempt_count, manual_next_attempt, event_id, webhook_id, *rest = row
+    name, body, created_at, url, secret, headers, retry_count, status, webhook_format, template = (
+        rest
+    )
     if isinstance(headers, str | bytes):  # JSON columns come back as text from raw SQL
         headers = json.loads(headers)
     if isinstance(template, str | bytes):
@@ -228,6 +246,7 @@ def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Deliver
         db,
         id=_uuid(delivery_id),
         attempt_count=attempt_count,
+        manual_next_attempt=manual_next_attempt,
         event_id=event_id,
         webhook_id=webhook_id,
         status=DeliveryStatus.SENDING.value,

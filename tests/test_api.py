@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from fluent_webhooks.models import Webhook
+from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
 from tests.conftest import API, basic_auth
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +33,11 @@ FIELDS = {
     "updated_at",
     "format",  # beyond the documented object: what the receiver gets (Slack, Discord, ...)
     "template",  # ... and the template of the template format
+    # ... and its health, read-only:
+    "success_rate_24h",
+    "consecutive_failures",
+    "failing_since",
+    "disabled_reason",
 }
 SLACK = {
     "name": "Slack Notifications",
@@ -83,6 +90,32 @@ class TestList:
     def test_empty_list(self, admin_user):
         assert curl("GET", API) == (200, {"webhooks": []})
 
+    def test_health_fields_show_the_last_24_hours_and_the_failure_run(self, admin_user, webhook):
+        delivery = Delivery.objects.create(
+            event=Event.objects.create(name="feed.created", body="{}"), webhook=webhook
+        )
+        long_ago = timezone.now() - timedelta(hours=25)
+        for number, succeeded in enumerate([True, True, True, False], start=1):
+            Attempt.objects.create(delivery=delivery, number=number, succeeded=succeeded)
+        Attempt.objects.create(delivery=delivery, number=5, started_at=long_ago)  # not counted
+        since = datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
+        Webhook.objects.filter(pk=webhook.pk).update(
+            consecutive_failures=1, failing_since=since, disabled_reason="Failing for 3 days."
+        )
+        (listed,) = curl("GET", API)[1]["webhooks"]
+        one = curl("GET", f"{API}/{webhook.pk}")[1]
+        for item in (listed, one):
+            assert item["success_rate_24h"] == 0.75
+            assert item["consecutive_failures"] == 1
+            assert item["failing_since"] == "2024-01-15 10:30:00"
+            assert item["disabled_reason"] == "Failing for 3 days."
+
+    def test_a_webhook_without_recent_attempts_has_no_success_rate(self, admin_user, webhook):
+        (item,) = curl("GET", API)[1]["webhooks"]
+        assert item["success_rate_24h"] is None
+        assert (item["consecutive_failures"], item["failing_since"]) == (0, None)
+        assert item["disabled_reason"] is None
+
 
 class TestCreate:
     def test_creates_as_documented(self, admin_user):
@@ -131,6 +164,10 @@ class TestCreate:
             "last_error": "forged",
             "created_at": "2020-01-01 00:00:00",
             "updated_at": "2020-01-01 00:00:00",
+            "success_rate_24h": 1.0,
+            "consecutive_failures": 9,
+            "failing_since": "2020-01-01 00:00:00",
+            "disabled_reason": "forged",
         }
         status, body = curl("POST", API, forged)
         assert status == 201
@@ -139,6 +176,9 @@ class TestCreate:
         assert stored.last_triggered_at is None
         assert stored.last_error is None
         assert stored.created_at.year > 2020
+        assert (stored.consecutive_failures, stored.failing_since) == (0, None)
+        assert stored.disabled_reason is None
+        assert body["success_rate_24h"] is None
 
 
 class TestRetrieveUpdateDelete:
@@ -172,10 +212,18 @@ class TestRetrieveUpdateDelete:
             "last_error": "x",
             "last_triggered_at": "2020-01-01 00:00:00",
             "created_at": "2020-01-01 00:00:00",
+            "consecutive_failures": 9,
+            "failing_since": "2020-01-01 00:00:00",
+            "disabled_reason": "forged",
+            "success_rate_24h": 0.5,
         }
-        status, _ = curl("PUT", f"{API}/{webhook.pk}", forged)
+        status, body = curl("PUT", f"{API}/{webhook.pk}", forged)
         assert status == 200
+        assert body["consecutive_failures"] == 0
+        assert body["success_rate_24h"] is None
         after = Webhook.objects.get(pk=webhook.pk)
+        assert (after.consecutive_failures, after.failing_since) == (0, None)
+        assert after.disabled_reason is None
         assert after.secret == before.secret
         assert after.last_error is None
         assert after.last_triggered_at is None

@@ -36,6 +36,7 @@ def test_defaults_pass(settings):
         ({"DELIVERY_BATCH": 0}, "fluent_webhooks.E014"),
         ({"TEST_SEND_RATE": "often"}, "fluent_webhooks.E015"),
         ({"SEND_CONCURRENCY": "16"}, "fluent_webhooks.E014"),
+        ({"REPLAY_MAX": 0}, "fluent_webhooks.E014"),
         ({"REQUIRE_HTTPS": "yes"}, "fluent_webhooks.E009"),
         ({"OBJECT_LINK": "no.such.link"}, "fluent_webhooks.E007"),
         ({"SITE_URL": "community.example.com"}, "fluent_webhooks.E016"),

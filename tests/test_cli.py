@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from fluent_webhooks.models import Webhook
+from fluent_webhooks.models import Delivery, Event, Webhook
+from tests.conftest import API
+from tests.receiver import Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +41,176 @@ def test_list_says_so_when_there_are_none() -> None:
 def test_an_unknown_subcommand_is_an_error_naming_the_known_ones() -> None:
     with pytest.raises(CommandError, match=r"invalid choice: 'nope'.*'list'"):
         run("nope")
+
+
+def fails(*args: str) -> tuple[int, str]:
+    """Run a subcommand that must fail: its exit status and what it wrote to stderr."""
+    out, err = StringIO(), StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("webhooks", *args, stdout=out, stderr=err)
+    return int(str(exit_.value.code)), err.getvalue()
+
+
+def logged(webhook: Webhook, name: str, at: datetime, status: str = "succeeded") -> Delivery:
+    event = Event.objects.create(name=name, body="{}", created_at=at)
+    return Delivery.objects.create(
+        event=event, webhook=webhook, status=status, created_at=at, next_attempt_at=at
+    )
+
+
+T0 = datetime(2024, 1, 15, 10, 0, tzinfo=UTC)
+
+
+class TestCreate:
+    def test_creates_and_shows_the_secret_once(self) -> None:
+        out = run(
+            "create",
+            "--name=CRM",
+            "--url=https://crm.example.com/hook",
+            "--events=feed.created, comment.created",
+            "--header=X-API-Key: k",
+            "--retry-count=5",
+        )
+        webhook = Webhook.objects.get()
+        assert f"Webhook created successfully: id {webhook.pk}" in out
+        assert f"Secret (shown this once): {webhook.secret}" in out
+        assert webhook.events == ["feed.created", "comment.created"]
+        assert (webhook.headers, webhook.retry_count) == ({"X-API-Key": "k"}, 5)
+
+    def test_refuses_what_the_api_refuses_with_its_messages(self, api) -> None:
+        bad = {"name": "x", "url": "http://crm.example.com/hook", "events": ["feed.nope"]}
+        answer = api.post(API, bad, format="json").json()
+        status, err = fails(
+            "create", "--name=x", "--url=http://crm.example.com/hook", "--events=feed.nope"
+        )
+        assert status == 1
+        assert err.splitlines()[0] == answer["message"]
+        for field, message in answer["data"]["errors"].items():
+            assert f"  {field}: {message}" in err
+        assert Webhook.objects.count() == 0
+
+    def test_invalid_data_names_each_field(self) -> None:
+        status, err = fails(
+            "create",
+            "--name=x",
+            "--url=https://crm.example.com/hook",
+            "--events=feed.created",
+            "--retry-count=eleven",
+            "--header=no colon",
+        )
+        assert status == 1
+        assert err.splitlines()[0] == "Invalid webhook data."
+        assert "headers: Give --header as NAME:VALUE" in err
+        assert not Webhook.objects.exists()
+
+
+class TestLookups:
+    @pytest.mark.parametrize("args", [("test", "999"), ("test", "abc"), ("deliveries", "²")])
+    def test_an_unknown_webhook(self, args) -> None:
+        assert fails(*args) == (1, "Webhook not found.\n")
+
+    @pytest.mark.parametrize("delivery_id", ["nope", "00000000-0000-0000-0000-000000000000"])
+    def test_an_unknown_delivery(self, delivery_id) -> None:
+        assert fails("redeliver", delivery_id) == (1, "Delivery not found.\n")
+
+    def test_replay_of_an_unknown_webhook(self) -> None:
+        assert fails("replay", "999", "--since=2024-01-15 10:00:00") == (
+            1,
+            "Webhook not found.\n",
+        )
+
+
+class TestDeliveries:
+    def test_newest_first_and_filtered(self, webhook) -> None:
+        old = logged(webhook, "feed.created", T0)
+        new = logged(webhook, "comment.created", T0 + timedelta(minutes=1), "failed")
+        lines = run("deliveries", str(webhook.pk)).splitlines()
+        assert [line.split()[0] for line in lines] == [str(new.pk), str(old.pk)]
+        assert lines[0].split()[1:5] == ["2024-01-15", "10:01:00", "failed", "0"]
+        failed = run("deliveries", str(webhook.pk), "--status", "failed").splitlines()
+        assert [line.split()[0] for line in failed] == [str(new.pk)]
+        assert run("deliveries", str(webhook.pk), "--event", "space.created") == "No deliveries.\n"
+
+    def test_a_bad_status_is_an_error(self, webhook) -> None:
+        with pytest.raises(CommandError, match="invalid choice: 'done'"):
+            run("deliveries", str(webhook.pk), "--status", "done")
+
+
+class TestReplay:
+    def test_queues_with_progress_and_counts(self, webhook) -> None:
+        done = logged(webhook, "feed.created", T0)
+        logged(webhook, "feed.created", T0 + timedelta(minutes=1), "pending")
+        out = run("replay", str(webhook.pk), "--since=2024-01-15 10:00:00")
+        assert "Queued 1 of 1..." in out
+        assert "2 matched: 1 queued for the worker, oldest event first; 1 already queued." in out
+        done.refresh_from_db()
+        assert (done.status, done.manual_next_attempt) == ("pending", True)
+
+    def test_refuses_what_the_api_refuses(self, webhook, api) -> None:
+        body = {"since": "2024-01-15 10:00:00", "until": "2024-01-14 10:00:00", "events": ["x.y"]}
+        answer = api.post(f"{API}/{webhook.pk}/replay", body, format="json").json()
+        status, err = fails(
+            "replay",
+            str(webhook.pk),
+            "--since=2024-01-15 10:00:00",
+            "--until=2024-01-14 10:00:00",
+            "--events=x.y",
+        )
+        assert status == 1
+        assert err.splitlines()[0] == answer["message"] == "Invalid replay."
+        for field, message in answer["data"]["errors"].items():
+            assert f"  {field}: {message}" in err
+
+    def test_over_replay_max_says_how_many_matched(self, webhook, settings) -> None:
+        settings.FLUENT_WEBHOOKS = {**settings.FLUENT_WEBHOOKS, "REPLAY_MAX": 1}
+        logged(webhook, "feed.created", T0)
+        logged(webhook, "feed.created", T0 + timedelta(seconds=1))
+        status, err = fails("replay", str(webhook.pk), "--since=2024-01-15 10:00:00")
+        assert status == 1
+        assert "body: 2 deliveries match; a replay re-sends at most 1" in err
+        assert not Delivery.objects.filter(status="pending").exists()
+
+
+class TestSending:
+    """``test`` and ``redeliver`` send now, from this process, to a real receiver."""
+
+    def test_test_sends_a_signed_test_payload(self, loopback_allowed, receiver) -> None:
+        webhook = Webhook.objects.create(name="r", url=receiver.url(), events=["feed.created"])
+        assert run("test", str(webhook.pk)).startswith("Webhook test successful. (status 200,")
+        (request,) = receiver.requests
+        assert request.headers["X-Fluent-Event"] == "webhook.test"
+
+    def test_a_failed_test_exits_non_zero_with_the_reason(self, loopback_allowed, receiver):
+        receiver.reply = Reply(status=500, body=b"down")
+        webhook = Webhook.objects.create(name="r", url=receiver.url(), events=["feed.created"])
+        status, err = fails("test", str(webhook.pk))
+        assert status == 1
+        assert err.startswith("HTTP 500: down (status 500,")
+
+    def test_redeliver_makes_a_manual_attempt_with_the_same_id(self, loopback_allowed, receiver):
+        webhook = Webhook.objects.create(name="r", url=receiver.url(), events=["feed.created"])
+        delivery = logged(webhook, "feed.created", T0, "failed")
+        out = run("redeliver", str(delivery.pk))
+        assert out == f"Delivery {delivery.pk} redelivered (status 200).\n"
+        (request,) = receiver.requests
+        assert request.headers["X-Fluent-Delivery"] == str(delivery.pk)
+        delivery.refresh_from_db()
+        assert delivery.status == "succeeded"
+        assert delivery.attempts.get().manual
+
+    def test_redeliver_that_fails_exits_non_zero(self, loopback_allowed, receiver):
+        receiver.reply = Reply(status=503, body=b"")
+        webhook = Webhook.objects.create(name="r", url=receiver.url(), events=["feed.created"])
+        delivery = logged(webhook, "feed.created", T0, "failed")
+        assert fails("redeliver", str(delivery.pk)) == (1, f"Delivery {delivery.pk}: HTTP 503.\n")
+
+    def test_redeliver_of_a_delivery_being_sent_is_refused(self, webhook):
+        delivery = logged(webhook, "feed.created", T0, "sending")
+        Delivery.objects.filter(pk=delivery.pk).update(
+            locked_until=timezone.now() + timedelta(seconds=30)
+        )
+        assert fails("redeliver", str(delivery.pk)) == (
+            1,
+            "The delivery is being sent right now; try again when it is done.\n",
+        )
+        assert not delivery.attempts.exists()

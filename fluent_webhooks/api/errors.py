@@ -11,6 +11,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 NOT_FOUND_MESSAGE = "Webhook not found."
+DELIVERY_NOT_FOUND_MESSAGE = "Delivery not found."
+DELIVERY_IN_PROGRESS_MESSAGE = "The delivery is being sent right now; try again when it is done."
 FORBIDDEN_MESSAGE = "Sorry, you don't have permission to manage webhooks."
 NO_ROUTE_MESSAGE = "No route was found matching the URL and request method."
 
@@ -26,8 +28,13 @@ class ApiError(exceptions.APIException):
         self.extra_data = data
 
 
-def invalid_data(errors: dict[str, str]) -> ApiError:
-    return ApiError("invalid_data", "Invalid webhook data.", 400, errors=errors)
+def invalid_data(errors: dict[str, str], message: str = "Invalid webhook data.") -> ApiError:
+    return ApiError("invalid_data", message, 400, errors=errors)
+
+
+def invalid_params(errors: dict[str, str]) -> ApiError:
+    """Query parameters that are not what the endpoint takes, each named in ``data.errors``."""
+    return invalid_data(errors, f"Invalid parameter(s): {', '.join(errors)}.")
 
 
 def invalid_url(message: str, errors: dict[str, str]) -> ApiError:

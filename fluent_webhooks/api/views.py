@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
@@ -16,7 +18,9 @@ from ..conf import conf
 from ..delivery.pipeline import send_test
 from ..delivery.preview import preview
 from ..events.catalog import TEST_EVENT, registry
-from ..events.payloads import InvalidEventData
+from ..events.payloads import InvalidEventData, build_payload, serialize_payload
+from ..events.xprofile import build_xprofile
+from ..lookups import webhook_pk
 from ..models import Webhook
 from . import errors
 from .parsers import BoundedJSONParser
@@ -38,12 +42,14 @@ class WebhookAPIView(APIView):
     def get_exception_handler(self) -> Any:
         return errors.exception_handler
 
-    def get_webhook(self, webhook_id: str) -> Webhook:
-        pk = _webhook_pk(webhook_id)
+    def get_webhook(self, webhook_id: str, *, with_health: bool = False) -> Webhook:
+        """The webhook of the URL; ``with_health``: annotated for its health fields."""
+        pk = webhook_pk(webhook_id)
         if pk is None:
             raise errors.ApiError("not_found", errors.NOT_FOUND_MESSAGE, 404)
+        webhooks = Webhook.objects.with_recent_attempts() if with_health else Webhook.objects
         try:
-            return Webhook.objects.get(pk=pk)
+            return webhooks.get(pk=pk)
         except Webhook.DoesNotExist:
             raise errors.ApiError("not_found", errors.NOT_FOUND_MESSAGE, 404) from None
 
@@ -79,23 +85,6 @@ class WebhookAPIView(APIView):
         return cleaned
 
 
-def _webhook_pk(webhook_id: str) -> int | None:
-    """The id in the URL as a primary key, or None if no webhook can have it.
-
-    ``str.isdigit`` also accepts '²' and Arabic-Indic digits, which ``int()`` refuses or
-    reads, and ``int()`` refuses thousands of digits: only ASCII digits of a 64-bit key pass."""
-    if not (0 < len(webhook_id) <= _MAX_ID_DIGITS and webhook_id.isascii()):
-        return None
-    if not webhook_id.isdigit():
-        return None
-    pk = int(webhook_id)
-    return pk if pk <= _MAX_ID else None
-
-
-_MAX_ID = 2**63 - 1
-_MAX_ID_DIGITS = len(str(_MAX_ID))
-
-
 class NoRouteView(APIView):
     """Every path under the API prefix that no endpoint serves: ``404 rest_no_route``,
     for anyone, as WordPress answers."""
@@ -116,7 +105,7 @@ class NoRouteView(APIView):
 
 class WebhookListView(WebhookAPIView):
     def get(self, request: Request) -> Response:
-        webhooks = Webhook.objects.all()
+        webhooks = Webhook.objects.with_recent_attempts()
         return Response({"webhooks": [webhook_object(w, reveal_secret=False) for w in webhooks]})
 
     def post(self, request: Request) -> Response:
@@ -128,10 +117,11 @@ class WebhookListView(WebhookAPIView):
 
 class WebhookDetailView(WebhookAPIView):
     def get(self, request: Request, webhook_id: str) -> Response:
-        return Response(webhook_object(self.get_webhook(webhook_id), reveal_secret=False))
+        webhook = self.get_webhook(webhook_id, with_health=True)
+        return Response(webhook_object(webhook, reveal_secret=False))
 
     def put(self, request: Request, webhook_id: str) -> Response:
-        webhook = self.get_webhook(webhook_id)
+        webhook = self.get_webhook(webhook_id, with_health=True)
         webhook = update_webhook(webhook, self.validated(request, instance=webhook))
         body = webhook_object(webhook, reveal_secret=False)
         body["message"] = "Webhook updated successfully."
@@ -195,3 +185,31 @@ def _preview_input(body: dict[str, Any] | None) -> tuple[str, dict[str, Any] | N
         raise errors.invalid_data(problems)
     assert isinstance(event, str)
     return event, data
+
+
+class EventCatalogView(WebhookAPIView):
+    """``GET .../webhooks/events``: every event a webhook may subscribe to, a site's own
+    included, each with a sample payload as a receiver would get it."""
+
+    def get(self, request: Request) -> Response:
+        now = timezone.now()
+        xprofile = build_xprofile(request.user)
+        return Response(
+            {
+                "events": [
+                    {
+                        "name": event.name,
+                        "group": event.group,
+                        "description": event.description,
+                        "sample_payload": json.loads(
+                            serialize_payload(
+                                build_payload(
+                                    event.name, registry.sample(event.name), xprofile, now
+                                )
+                            )
+                        ),
+                    }
+                    for event in registry
+                ]
+            }
+        )

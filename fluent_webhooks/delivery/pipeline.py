@@ -169,7 +169,8 @@ def _attempt(
                 item.result,
                 attempt_number=item.request.delivery.attempt_count + 1,
                 retry_count=item.request.delivery.webhook.retry_count,
-                may_retry=may_retry,
+                # A replayed delivery gets its one attempt, as a redelivered finished one does.
+                may_retry=may_retry and not item.request.delivery.manual_next_attempt,
                 now=now,
             )
             for item in sent

@@ -79,7 +79,7 @@ def _attempt_record(request: Sent, outcome: AttemptOutcome, number: int, manual:
     return Attempt(
         delivery_id=delivery.pk,
         number=number,
-        manual=manual,
+        manual=manual or delivery.manual_next_attempt,
         started_at=request.started_at,
         duration_ms=request.result.duration_ms,
         succeeded=isinstance(outcome, Delivered),
@@ -157,6 +157,7 @@ def _delivery_values(outcome: AttemptOutcome, reason: str, now: datetime) -> dic
         "last_error": reason,
         "locked_until": None,
         "claim_token": None,
+        "manual_next_attempt": False,
         "completed_at": now if outcome.status in FINAL_DELIVERY_STATUSES else None,
     }
     if outcome.next_attempt_at is not None:  # only a retry moves the due time

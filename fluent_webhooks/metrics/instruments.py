@@ -59,7 +59,10 @@ def observe_attempts(
             deliveries[outcome.status, event.name] += 1
         seconds = item.result.duration_ms / 1000
         ATTEMPT_DURATION.observe(seconds)
-        if isinstance(outcome, Delivered) and not manual:
+        # A replay's attempt is manual too: its event may be days old.
+        if isinstance(outcome, Delivered) and not (
+            manual or item.request.delivery.manual_next_attempt
+        ):
             finished = item.started_at.timestamp() + seconds
             DELIVERY_LATENCY.observe(max(finished - event.created_at.timestamp(), 0.0))
     for (label, event_name), count in attempts.items():
