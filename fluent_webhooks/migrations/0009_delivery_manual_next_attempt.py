@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("fluent_webhooks", "0007_webhook_health"),
+        ("fluent_webhooks", "0008_attempt_number_once"),
     ]
 
     operations = [
