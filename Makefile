@@ -28,4 +28,4 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache example_project/.broker db.sqlite3
+	rm -rf $(VENV) .pytest_cache .ruff_cache example_project/.broker demo-logs db.sqlite3 db.sqlite3-*

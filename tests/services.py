@@ -71,20 +71,30 @@ class RedisServer:
 class CeleryWorker:
     """``celery -A example_project worker`` as a separate process, as in production."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 4) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        concurrency: int = 4,
+        *,
+        celery: list[str] | None = None,
+        cwd: Path = ROOT,
+    ) -> None:
         self.env = {**os.environ, **env}
         self.log_path = log_path
         self.concurrency = concurrency
+        self.celery = celery or [sys.executable, "-m", "celery", "-A", "example_project"]
+        self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "celery", "-A", "example_project", "worker"]
+        command = [*self.celery, "worker"]
         command += ["--pool", "prefork", "--concurrency", str(self.concurrency), "-l", "info"]
         command += ["--without-mingle", "--without-gossip", "--hostname", f"test-{os.getpid()}@%h"]
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

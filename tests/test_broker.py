@@ -3,6 +3,9 @@ broker that lost its messages."""
 
 from __future__ import annotations
 
+import sys
+
+import kombu.transport
 import pytest
 from django.db import transaction
 
@@ -64,3 +67,28 @@ def test_after_a_flush_the_sweep_hands_out_what_was_in_flight(redis, webhook):
     assert sweep()["events"] == 1
     assert queued(redis) == 1
     assert not Delivery.objects.exists()
+
+
+def test_a_missing_transport_package_says_what_to_install_not_that_the_broker_is_down(
+    monkeypatch, caplog
+):
+    """A site without kombu's Redis dependencies (``packaging`` here) is told what to install;
+    the event stays owed, as in an outage."""
+    from example_project.celery import app
+
+    previous = app.conf.broker_url
+    use_broker(app, "redis://127.0.0.1:9/0")
+    # As in a fresh process: kombu has not imported (nor cached) its Redis transport yet.
+    monkeypatch.setattr(kombu.transport, "_transport_cache", {})
+    monkeypatch.delitem(sys.modules, "kombu.transport.redis", raising=False)
+    monkeypatch.setitem(sys.modules, "packaging.version", None)
+    try:
+        assert not dispatch_broker.request_fan_out([1])
+    finally:
+        use_broker(app, previous)
+    [record] = [r for r in caplog.records if r.name == dispatch_broker.logger.name]
+    assert record.levelname == "ERROR"
+    assert "Celery cannot load its 'redis' broker transport" in record.getMessage()
+    assert "packaging" in record.getMessage()
+    assert "pip install 'celery[redis]'" in record.getMessage()
+    assert "Broker unavailable" not in caplog.text

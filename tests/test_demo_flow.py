@@ -28,13 +28,37 @@ def test_every_simulated_event_reaches_the_inspector_signed(test_database_url, b
         "CELERY_BROKER_URL": broker_url,
         "CELERY_BROKER_DIR": str(tmp_path),
     }
+    logs = tmp_path / "logs"
     command = [sys.executable, "manage.py", "demo", "--port", str(free_port()), "--count", "48"]
-    command += ["--exit-when-delivered", "--timeout", "120"]
-    completed = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    command += ["--exit-when-delivered", "--timeout", "120", "--log-dir", str(logs)]
+    # Piped, as `make demo | tee demo.log` or CI: each line shows when written, not at exit.
+    demo = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    assert "Every emitted event has been delivered." in completed.stdout
+    try:
+        first_line = demo.stdout.readline()
+        still_running = demo.poll() is None
+        stdout, stderr = demo.communicate(timeout=300)
+    finally:
+        demo.kill()
+    assert demo.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    assert first_line.startswith("Started the web server, a Celery worker and beat")
+    assert still_running
+
+    # The terminal keeps what a person needs, the addresses last; the servers write to files.
+    lines = stdout.rstrip().splitlines()
+    assert lines[-10] == "Every emitted event has been delivered."
+    assert lines[-8] == "The demo is running. Deliveries arrive within seconds:"
+    assert lines[-7].startswith("  Inspector:  http://127.0.0.1:")
+    assert (
+        lines[-2] == f"  Logs:       {logs / 'web.log'}, {logs / 'worker.log'}, {logs / 'beat.log'}"
+    )
+    assert lines[-1] == "Ctrl-C stops every process the demo started."
+    assert len(lines) <= 20
+    assert "HTTP/1.1" not in stdout + stderr
+    assert "celery@" not in stdout + stderr
+    assert "POST /inspector/" in (logs / "web.log").read_text()
+    assert "celery@" in (logs / "worker.log").read_text()
 
     events = Event.objects.exclude(name=TEST_EVENT)
     assert events.count() == 48

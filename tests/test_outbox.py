@@ -161,6 +161,14 @@ def test_binding_an_unknown_event_fails_loudly():
         bindings.bind(Signal(), "feed.exploded", data=lambda **kwargs: {})
 
 
+@pytest.mark.parametrize("argument", ["data", "when", "user"])
+def test_binding_with_a_placeholder_instead_of_a_callable_fails_loudly(argument):
+    """A copied ``user=...`` fails where it is written, not at the first signal."""
+    callables = {"data": lambda **kwargs: {}, argument: ...}
+    with pytest.raises(ConfigurationError, match=f"{argument} must be a callable"):
+        bindings.bind(Signal(), "feed.pinned", **callables)
+
+
 def test_unbind_disconnects():
     signal = Signal()
     binding = bindings.bind(signal, "feed.pinned", data=lambda **kwargs: {})

@@ -102,7 +102,9 @@ def test_every_resolved_address_is_checked(monkeypatch, settings, receiver, capl
     with caplog.at_level("WARNING", logger="fluent_webhooks"):
         result = transport.post(f"http://hooks.test:{receiver.port}/x", b"{}", {})
     assert result.failure is FailureKind.BLOCKED
-    assert result.error == "hooks.test resolves to a non-public address."
+    assert result.error == (
+        "hooks.test resolves to a non-public address, outside FLUENT_WEBHOOKS['ALLOWED_NETWORKS']."
+    )
     assert "10.0.0.7" not in failure_message(result)
     assert "127.0.0.1" not in failure_message(result)
     assert any("10.0.0.7 is a private address" in r.getMessage() for r in caplog.records)

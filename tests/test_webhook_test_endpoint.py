@@ -117,7 +117,10 @@ def test_destination_no_longer_allowed_is_blocked_before_sending(api, settings, 
     settings.FLUENT_WEBHOOKS = {"REQUIRE_HTTPS": False}
     body = api.post(f"{API}/{webhook.pk}/test").json()
     assert body["success"] is False
-    assert body["message"].startswith("Blocked: localhost resolves to a non-public address.")
+    assert body["message"].startswith(
+        "Blocked: localhost resolves to a non-public address, outside "
+        "FLUENT_WEBHOOKS['ALLOWED_NETWORKS']."
+    )
     assert receiver.requests == []
 
 

@@ -8,11 +8,14 @@ for several seconds on every publish, and an outage would hold up each request t
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from celery import current_app
+
+from ..exceptions import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,28 @@ _FAN_OUT_PENDING_KEY = "fluent_webhooks:fan-out-pending"
 _FAN_OUT_PENDING_MS = 10_000
 # Present while the broker still holds what we published; missing after a restart or FLUSHALL.
 _EPOCH_KEY = "fluent_webhooks:broker-epoch"
+
+
+# The Celery extra that brings a transport's packages, by broker URL scheme.
+_TRANSPORT_EXTRAS = {"redis": "redis", "rediss": "redis", "sentinel": "redis", "sqs": "sqs"}
+
+
+class BrokerTransportMissing(ConfigurationError):
+    """Celery's transport for the broker cannot be imported: a package is missing, which is an
+    installation to fix, not an outage to wait out."""
+
+    def __init__(self, broker_url: str, error: ImportError) -> None:
+        scheme = broker_url.split("://", 1)[0].split("+", 1)[0] or "amqp"
+        extra = _TRANSPORT_EXTRAS.get(scheme)
+        remedy = (
+            f"pip install 'celery[{extra}]'"
+            if extra
+            else f"install the packages of Celery's {scheme!r} transport"
+        )
+        super().__init__(
+            f"Celery cannot load its {scheme!r} broker transport ({error}): {remedy} "
+            "(fluent-webhooks' own dependencies include celery[redis])."
+        )
 
 
 class Publisher:
@@ -54,11 +79,26 @@ class Publisher:
 
 @contextmanager
 def publisher() -> Iterator[Publisher]:
-    """A publisher whose connection is up, or an error at once."""
-    with current_app.producer_pool.acquire(block=True) as producer:
+    """A publisher whose connection is up, or an error at once: ``BrokerTransportMissing``
+    when the transport's packages are not installed."""
+    try:
+        acquired = current_app.producer_pool.acquire(block=True)
+    except ImportError as error:  # kombu imports the transport with the first connection
+        raise BrokerTransportMissing(str(current_app.conf.broker_url), error) from error
+    with acquired as producer:
         assert producer.connection is not None
         producer.connection.ensure_connection(max_retries=0)
         yield Publisher(producer)
+
+
+def log_publish_failure(consequence: str) -> None:
+    """Log, from an ``except`` block, why a publish failed and ``consequence``: a missing
+    transport as an error that says what to install, anything else as an outage."""
+    error = sys.exc_info()[1]
+    if isinstance(error, BrokerTransportMissing):
+        logger.error("%s Meanwhile: %s.", error, consequence)
+    else:
+        logger.warning("Broker unavailable; %s.", consequence, exc_info=True)
 
 
 def request_fan_out(event_ids: list[int]) -> bool:
@@ -83,7 +123,7 @@ def request_fan_out(event_ids: list[int]) -> bool:
                     redis.delete(_FAN_OUT_PENDING_KEY)
                 raise
     except Exception:
-        logger.warning("Broker unavailable; events left for the sweeper.", exc_info=True)
+        log_publish_failure("events left for the sweeper")
         return False
     return True
 
@@ -95,7 +135,7 @@ def fan_out_started() -> None:
             if broker.redis is not None:
                 broker.redis.delete(_FAN_OUT_PENDING_KEY)
     except Exception:
-        logger.warning("Broker unavailable; could not clear the fan-out mark.", exc_info=True)
+        log_publish_failure("could not clear the fan-out mark")
 
 
 def messages_lost() -> bool:

@@ -6,7 +6,6 @@ last sent for the delivery's current due time, so that the sweep knows what no m
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -22,8 +21,6 @@ from ..conf import conf
 from ..delivery.decide import Outcome
 from ..models import Delivery
 from . import broker
-
-logger = logging.getLogger(__name__)
 
 # Retries due within this many seconds ride a broker countdown; later ones wait in the
 # database for the sweep, so no long-lived message depends on the broker's memory.
@@ -55,7 +52,7 @@ def hand_out(deliveries: Iterable[DeliveryRef], eta: datetime | None = None) -> 
                 )
                 handed.extend(uuid.UUID(pk) for _, ids in message for pk in ids)
     except Exception:
-        logger.warning("Broker unavailable; deliveries left for the sweeper.", exc_info=True)
+        broker.log_publish_failure("deliveries left for the sweeper")
         sent = set(handed)
         failed = [uuid.UUID(pk) for m in messages for _, ids in m for pk in ids]
         Delivery.objects.filter(pk__in=[pk for pk in failed if pk not in sent]).update(
@@ -76,7 +73,7 @@ def hand_out_redeliveries(delivery_ids: list[uuid.UUID]) -> bool:
                 **_time_limits(len(delivery_ids) * conf.send_concurrency),
             )
     except Exception:
-        logger.warning("Broker unavailable; redelivery not queued.", exc_info=True)
+        broker.log_publish_failure("redelivery not queued")
         return False
     return True
 

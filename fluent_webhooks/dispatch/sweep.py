@@ -37,7 +37,7 @@ def sweep() -> dict[str, int]:
     try:
         everything = broker.messages_lost()
     except Exception:
-        logger.warning("Broker unavailable; nothing swept.", exc_info=True)
+        broker.log_publish_failure("nothing swept")
         return {"events": 0, "deliveries": 0}
     if everything:
         logger.warning("The broker lost its messages (restart or flush): handing out again.")

@@ -74,6 +74,12 @@ class BindingRegistry:
             raise ConfigurationError(
                 f"Cannot bind unknown event {event!r}; register it in the event registry first."
             )
+        for name, value in (("data", data), ("when", when), ("user", user)):
+            if not callable(value) and (value is not None or name == "data"):
+                raise ConfigurationError(
+                    f"Cannot bind {event!r}: {name} must be a callable taking the signal's "
+                    f"keyword arguments, not {value!r}."
+                )
         uid = dispatch_uid or f"fluent_webhooks:{event}:{id(signal)}:{_label(sender)}"
         if uid in self._bindings:
             self.unbind(uid)

@@ -95,7 +95,10 @@ class _GuardedConnectionMixin:
                 # The address stays in the server's log: told to whoever set the URL, it
                 # would map internal names for them.
                 logger.warning("Blocked a webhook to %s: it resolves to %s.", self.host, reason)
-                raise DestinationBlocked(f"{self.host} resolves to a non-public address.")
+                raise DestinationBlocked(
+                    f"{self.host} resolves to a non-public address, outside "
+                    "FLUENT_WEBHOOKS['ALLOWED_NETWORKS']."
+                )
         last_error: Exception | None = None
         for family, socktype, proto, _, sockaddr in candidates:
             if _deadline_passed():

@@ -27,12 +27,19 @@ class Command(BaseCommand):
             return
         last_event = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
+        verbose = options["verbosity"] >= 1
+
         def progress(done: int, name: str) -> None:
-            self.stdout.write(f"[{done}/{count}] {name}")
+            if verbose:
+                self.stdout.write(f"[{done}/{count}] {name}")
 
         simulate(count, seed=seed, progress=progress)
         # Count what was really emitted, not what the steps meant to emit.
         emitted = Counter(Event.objects.filter(pk__gt=last_event).values_list("name", flat=True))
-        self.stdout.write(self.style.SUCCESS(f"Emitted {sum(emitted.values())} event(s):"))
+        total = f"Emitted {sum(emitted.values())} event(s)"
+        if not verbose:  # one line, for the demo's terminal
+            self.stdout.write(f"{total} of {len(emitted)} kinds.")
+            return
+        self.stdout.write(self.style.SUCCESS(f"{total}:"))
         for name, _ in STEPS:
             self.stdout.write(f"  {name:<22} {emitted.get(name, 0)}")
