@@ -7,6 +7,7 @@ that history at the event's ``created_at``, whenever the fan-out runs.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -14,6 +15,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from fluent_webhooks import subscriptions
 from fluent_webhooks.backlog import fan_out
 from fluent_webhooks.delivery.decide import Gone
 from fluent_webhooks.delivery.record import record_health
@@ -283,3 +285,48 @@ def test_the_migration_opens_a_period_from_creation_for_each_active_webhook():
     (period,) = SubscriptionPeriod.objects.all()
     assert (period.webhook_id, period.events) == (active.pk, ["feed.created"])
     assert (period.valid_from, period.valid_until) == (active.created_at, None)
+
+
+def open_change_in_a_thread(hold: float) -> tuple[threading.Thread, threading.Event, list]:
+    """A webhook created in a transaction of another connection that stays open ``hold``
+    seconds after the creation is stamped; returns the thread, its 'stamped' flag and the
+    created webhook (once stamped)."""
+    stamped = threading.Event()
+    created: list[Webhook] = []
+
+    def change() -> None:
+        try:
+            with transaction.atomic():
+                created.append(hook())
+                stamped.set()
+                time.sleep(hold)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=change)
+    thread.start()
+    assert stamped.wait(10)
+    return thread, stamped, created
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fan_out_waits_for_a_change_stamped_before_its_event_to_commit():
+    thread, _, (created,) = open_change_in_a_thread(hold=0.5)
+    event = happened()  # after the change was stamped, committed before it
+    try:
+        assert receivers(event) == {created.pk}
+    finally:
+        thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_left_uncommitted_does_not_hold_up_the_fan_out(monkeypatch):
+    monkeypatch.setattr(subscriptions, "CHANGES_WAIT", 0.2)
+    thread, _, _ = open_change_in_a_thread(hold=3)
+    event = happened()
+    try:
+        started = time.monotonic()
+        assert receivers(event) == set()  # by the committed history
+        assert time.monotonic() - started < 2
+    finally:
+        thread.join()
