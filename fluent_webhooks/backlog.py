@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from .choices import DeliveryStatus
 from .conf import conf
-from .events.catalog import subscribes_to
 from .models import Delivery, Event, Webhook
+from .subscriptions import subscribers
 
 #: Owed events one fan-out pass takes, and deliveries one sweep takes.
 FAN_OUT_BATCH = 500
@@ -34,7 +34,8 @@ DeliveryRef = tuple[int, uuid.UUID]
 
 
 def fan_out(event_ids: list[int]) -> list[DeliveryRef]:
-    """Create the deliveries of these events, once; returns them, to be handed out.
+    """Create the deliveries of these events, once, for the webhooks that were active and
+    subscribed to each when it happened (``subscriptions``); returns them, to be handed out.
 
     Events another worker is fanning out right now are skipped (``SKIP LOCKED``), and running
     it again for the same events (a redelivered message, the sweep) creates nothing.
@@ -52,19 +53,21 @@ def _fan_out(event_ids: list[int] | None, *, limit: int) -> list[DeliveryRef] | 
         owed = Event.objects.select_for_update(skip_locked=True).filter(fanned_out_at__isnull=True)
         if event_ids is not None:
             owed = owed.filter(pk__in=event_ids)
-        events = list(owed.order_by("pk").values_list("pk", "name")[:limit])
+        events = list(owed.order_by("pk").values_list("pk", "name", "created_at")[:limit])
         if not events:
             return None
-        webhooks = list(Webhook.objects.active().values_list("pk", "events"))
+        # Who receives an event is decided by when it happened, not by when this runs.
+        receivers = subscribers(events)
         now = timezone.now()
         deliveries = [
             Delivery(event_id=event_id, webhook_id=webhook_id, next_attempt_at=now, created_at=now)
-            for event_id, name in events
-            for webhook_id, subscribed in webhooks
-            if subscribes_to(subscribed, name)
+            for event_id, _, _ in events
+            for webhook_id in receivers[event_id]
         ]
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-        Event.objects.filter(pk__in=[event_id for event_id, _ in events]).update(fanned_out_at=now)
+        Event.objects.filter(pk__in=[event_id for event_id, _, _ in events]).update(
+            fanned_out_at=now
+        )
     return [(delivery.webhook_id, delivery.pk) for delivery in deliveries]
 
 

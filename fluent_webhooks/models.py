@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +63,19 @@ class Webhook(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, and write down in its subscription history what the save changed."""
+        from .subscriptions import WATCHED_FIELDS, record_changes
+
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and not WATCHED_FIELDS.intersection(update_fields):
+            super().save(*args, **kwargs)
+            return
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)
+            record_changes([self.pk], using=using)
+
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
@@ -79,6 +93,39 @@ class Webhook(models.Model):
             raise ValidationError(error.errors) from None
         for field, value in cleaned.items():
             setattr(self, field, value)
+
+
+class SubscriptionPeriod(models.Model):
+    """A span of time during which a webhook was active and subscribed to ``events``.
+
+    Written only by ``subscriptions.record_changes``; the fan-out gives an event to the
+    webhooks with a period that covers the event's ``created_at``. ``valid_until`` is None
+    while the period lasts; a webhook has at most one such period.
+    """
+
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, related_name="subscription_periods"
+    )
+    events = models.JSONField(_("events"), default=list)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["webhook", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webhook"],
+                name="fluent_period_one_open",
+                condition=models.Q(valid_until__isnull=True),
+            ),
+        ]
+        indexes = [
+            # The fan-out reads the periods still open or closed after its oldest event.
+            models.Index(fields=["valid_until"], name="fluent_period_until_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.webhook_id} from {self.valid_from}"
 
 
 class Event(models.Model):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -26,6 +27,32 @@ SUCCESS_RATE_WINDOW = timedelta(hours=24)
 class WebhookQuerySet(models.QuerySet["Webhook"]):
     def active(self) -> WebhookQuerySet:
         return self.filter(status=WebhookStatus.ACTIVE)
+
+    def update(self, **kwargs: Any) -> int:
+        """Update, and write down in the subscription history what a change of ``status`` or
+        ``events`` changed (every bulk writer, e.g. a webhook marked inactive by the worker)."""
+        from .subscriptions import WATCHED_FIELDS, record_changes
+
+        if not WATCHED_FIELDS.intersection(kwargs):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            # Exactly the rows changed, locked in id order (the order record_health locks in);
+            # a plain QuerySet, so that its update() is Django's.
+            plain: models.QuerySet[Webhook] = models.QuerySet(self.model, using=self.db)
+            matched = plain.filter(pk__in=self.values("pk")).order_by("pk").select_for_update()
+            ids = list(matched.values_list("pk", flat=True))
+            changed = plain.filter(pk__in=ids).update(**kwargs)
+            record_changes(ids, using=self.db)
+        return changed
+
+    def bulk_create(self, objs: Iterable[Webhook], *args: Any, **kwargs: Any) -> list[Webhook]:
+        """Create, and open the subscription periods of the active webhooks created."""
+        from .subscriptions import record_changes
+
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            record_changes([w.pk for w in created if w.pk is not None], using=self.db)
+        return created
 
     def with_recent_attempts(self) -> WebhookQuerySet:
         """Annotate ``attempts_24h`` and ``successes_24h``: its attempts in the last 24 h."""
