@@ -59,6 +59,6 @@ def sign_request(
         "User-Agent": conf.user_agent,
         EVENT_HEADER: event,
         DELIVERY_HEADER: delivery_id,
-        **signature_headers(message, webhook.secret),
+        **signature_headers(message, [webhook.secret]),
     }
     return SignedRequest(body, headers)
