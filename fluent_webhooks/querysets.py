@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -61,7 +60,16 @@ class EventQuerySet(models.QuerySet["Event"]):
 # The columns a claim returns: what sending and recording need, and nothing else.
 _CLAIMED_DELIVERY = ("id", "attempt_count", "event_id", "webhook_id")
 _CLAIMED_EVENT = ("name", "body")
-_CLAIMED_WEBHOOK = ("url", "secret", "headers", "retry_count", "status", "format", "template")
+_CLAIMED_WEBHOOK = (
+    "url",
+    "secret",
+    "previous_secrets",
+    "headers",
+    "retry_count",
+    "status",
+    "format",
+    "template",
+)
 
 
 _RETURNED = ", ".join(
@@ -217,11 +225,7 @@ def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Deliver
     from .models import Delivery, Event, Webhook
 
     delivery_id, attempt_count, event_id, webhook_id, name, body, *webhook_values = row
-    url, secret, headers, retry_count, status, webhook_format, template = webhook_values
-    if isinstance(headers, str | bytes):  # JSON columns come back as text from raw SQL
-        headers = json.loads(headers)
-    if isinstance(template, str | bytes):
-        template = json.loads(template)
+    webhook_columns = dict(zip(_CLAIMED_WEBHOOK, webhook_values, strict=True))
     delivery = _loaded(
         Delivery,
         db,
@@ -233,18 +237,24 @@ def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Deliver
     )
     delivery.event = _loaded(Event, db, id=event_id, name=name, body=body)
     delivery.webhook = _loaded(
-        Webhook,
-        db,
-        id=webhook_id,
-        url=url,
-        secret=secret,
-        headers=headers,
-        retry_count=retry_count,
-        status=status,
-        format=webhook_format,
-        template=template,
+        Webhook, db, id=webhook_id, **_converted(Webhook, connection, webhook_columns)
     )
     return delivery
+
+
+def _converted(
+    model: type[models.Model], connection: Any, columns: dict[str, Any]
+) -> dict[str, Any]:
+    """Raw column values as the ORM would read them: JSON parsed, encrypted fields decrypted
+    (each field's ``from_db_value``, which the ORM applies and raw SQL does not)."""
+    values = {}
+    for name, value in columns.items():
+        convert = getattr(model._meta.get_field(name), "from_db_value", None)
+        # psycopg may hand a JSON column over parsed already; text is what fields convert.
+        values[name] = (
+            convert(value, None, connection) if convert and isinstance(value, str) else value
+        )
+    return values
 
 
 def _loaded(model: type[_M], db: str, **values: Any) -> _M:
