@@ -81,7 +81,15 @@ def reencrypt(token: str) -> str:
         return encrypt(decrypt(token))  # decrypt raises the explanation
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class _Unfilterable:
+    """Only ``isnull`` may be looked up: any other lookup would compare a fresh token with the
+    stored one and silently match nothing, so it is an error instead."""
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        return super().get_lookup(lookup_name) if lookup_name == "isnull" else None  # type: ignore[misc]
+
+
+class EncryptedTextField(_Unfilterable, models.TextField):  # type: ignore[type-arg]
     """Text stored as a Fernet token, read back as the text."""
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
@@ -92,7 +100,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         return None if value is None else encrypt(value)
 
 
-class EncryptedJSONField(models.TextField):  # type: ignore[type-arg]
+class EncryptedJSONField(_Unfilterable, models.TextField):  # type: ignore[type-arg]
     """A JSON value stored as one Fernet token, read back as the value."""
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -218,14 +219,21 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return [_claimed_delivery(self.db, connection, row) for row in rows]
+        webhooks: dict[Any, dict[str, Any]] = {}
+        return [_claimed_delivery(self.db, connection, row, webhooks) for row in rows]
 
 
-def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Delivery:
+def _claimed_delivery(
+    db: str, connection: Any, row: tuple[Any, ...], webhooks: dict[Any, dict[str, Any]]
+) -> Delivery:
+    """One claimed row as a delivery with its event and webhook; ``webhooks`` keeps each
+    webhook's converted columns, so a batch decrypts a webhook's secrets once, not per row."""
     from .models import Delivery, Event, Webhook
 
     delivery_id, attempt_count, event_id, webhook_id, name, body, *webhook_values = row
-    webhook_columns = dict(zip(_CLAIMED_WEBHOOK, webhook_values, strict=True))
+    if webhook_id not in webhooks:
+        columns = dict(zip(_CLAIMED_WEBHOOK, webhook_values, strict=True))
+        webhooks[webhook_id] = _converted(Webhook, connection, columns)
     delivery = _loaded(
         Delivery,
         db,
@@ -236,9 +244,7 @@ def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Deliver
         status=DeliveryStatus.SENDING.value,
     )
     delivery.event = _loaded(Event, db, id=event_id, name=name, body=body)
-    delivery.webhook = _loaded(
-        Webhook, db, id=webhook_id, **_converted(Webhook, connection, webhook_columns)
-    )
+    delivery.webhook = _loaded(Webhook, db, id=webhook_id, **copy.deepcopy(webhooks[webhook_id]))
     return delivery
 
 

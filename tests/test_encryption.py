@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
@@ -86,6 +87,15 @@ def test_a_new_key_first_still_reads_the_old_rows_and_reencrypt_frees_the_old_ke
     use_keys(settings, new_key)  # the old key removed
     reread = Webhook.objects.get(pk=webhook.pk)
     assert (reread.secret, reread.headers) == (secret, {"X-API-Key": HEADER_VALUE})
+
+
+def test_filtering_on_an_encrypted_field_is_an_error_not_an_empty_result():
+    webhook = make_webhook()
+    with pytest.raises(FieldError, match="Unsupported lookup"):
+        Webhook.objects.filter(secret=webhook.secret).exists()
+    with pytest.raises(FieldError, match="Unsupported lookup"):
+        Webhook.objects.filter(headers__contains=HEADER_VALUE).exists()
+    assert Webhook.objects.filter(secret__isnull=False).count() == 1
 
 
 def test_removing_a_key_too_early_is_a_clear_error_not_garbage(settings):
