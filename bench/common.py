@@ -22,6 +22,12 @@ BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "fluent_bench")
 DEFAULT_BROKER = "redis://127.0.0.1:6379/14"
 
 
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
 def setup_django() -> str:
     """Create the scratch database, point Django at it, migrate; returns its URL."""
     import psycopg
@@ -39,6 +45,8 @@ def setup_django() -> str:
     # As in production: DEBUG would also keep every SQL query of the worker in memory.
     os.environ.setdefault("DJANGO_DEBUG", "false")
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))  # none without DEBUG
+    # Nor an encryption key for webhook secrets; the worker and beat inherit this one.
+    os.environ.setdefault("FLUENT_WEBHOOKS_ENCRYPTION_KEYS", _fernet_key())
     os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")  # nginx and tests speak http
     os.environ.setdefault("WEBHOOKS_REQUIRE_HTTPS", "false")
     os.environ.setdefault("WEBHOOKS_ALLOWED_NETWORKS", "127.0.0.0/8")

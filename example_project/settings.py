@@ -5,6 +5,8 @@ Every variable is documented in ``.env.example``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 
 import django
@@ -136,6 +138,21 @@ CELERY_BEAT_SCHEDULE = {
     "fluent-webhooks-prune": {"task": "fluent_webhooks.prune", "schedule": 6 * 3600.0},
 }
 
+# Keys that encrypt webhook secrets and custom headers in the database (first encrypts, all
+# decrypt). The demo derives one from its SECRET_KEY so every process (web, worker, beat, the
+# tests' worker) agrees without a file; the demo SECRET_KEY is public, so that key protects
+# nothing, and with DJANGO_DEBUG=false there is no default: the check fluent_webhooks.E018
+# stops the site until FLUENT_WEBHOOKS_ENCRYPTION_KEYS is set.
+WEBHOOKS_ENCRYPTION_KEYS = env.list("FLUENT_WEBHOOKS_ENCRYPTION_KEYS", default=[]) or (
+    [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(b"fluent-webhooks demo encryption key:" + SECRET_KEY.encode()).digest()
+        ).decode("ascii")
+    ]
+    if DEBUG
+    else []
+)
+
 FLUENT_WEBHOOKS = {
     # The community's profiles describe who caused each event.
     "XPROFILE_BUILDER": "example_project.community.payloads.xprofile",
@@ -146,6 +163,7 @@ FLUENT_WEBHOOKS = {
     "REQUIRE_HTTPS": env.bool("WEBHOOKS_REQUIRE_HTTPS", default=True),
     "ALLOWED_NETWORKS": env.list("WEBHOOKS_ALLOWED_NETWORKS", default=[]),
     "CA_BUNDLE": env.str("WEBHOOKS_CA_BUNDLE", default="") or None,
+    "ENCRYPTION_KEYS": WEBHOOKS_ENCRYPTION_KEYS,
     "RETRY_SCHEDULE": [
         float(seconds)
         for seconds in env.list(

@@ -4,7 +4,8 @@ E001 not a dict; E002 unknown key; E003 ALLOWED_NETWORKS; E004 a timeout not a p
 E005 RETRY_SCHEDULE; E006 CA_BUNDLE; E007 a dotted path that does not import; E008
 RETENTION_DAYS; E009 REQUIRE_HTTPS; E010 ATTEMPT_DEADLINE shorter than CONNECT_TIMEOUT; E011
 STUCK_AFTER too short; E012 RETRY_JITTER; E013 RESPONSE_BODY_LIMIT; E014 a count below 1;
-E015 TEST_SEND_RATE; E016 SITE_URL; E017 CONNECT_TO.
+E015 TEST_SEND_RATE; E016 SITE_URL; E017 CONNECT_TO; E018 no ENCRYPTION_KEYS with DEBUG off
+(W001 with DEBUG on); E019 an ENCRYPTION_KEYS entry that is not a Fernet key.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error
+from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS
+from .encryption import fernet_key_problem
 from .http.addresses import parse_networks
 
 MIN_STUCK_AFTER = 3
@@ -147,6 +149,26 @@ def _check_connect_to(values: dict[str, Any]) -> list[CheckMessage]:
     return []
 
 
+def _check_encryption_keys(values: dict[str, Any]) -> list[CheckMessage]:
+    keys = values["ENCRYPTION_KEYS"]
+    if isinstance(keys, str | bytes) or not isinstance(keys, list | tuple):
+        return [_error("ENCRYPTION_KEYS must be a list of Fernet keys.", "E019")]
+    if not keys:
+        message = (
+            "ENCRYPTION_KEYS is empty: webhook secrets and custom headers are stored "
+            "encrypted, so webhooks can be neither saved nor read."
+        )
+        hint = "Set it to [Fernet.generate_key().decode()] (cryptography.fernet); keep it secret."
+        if settings.DEBUG:
+            return [Warning(message, hint=hint, id="fluent_webhooks.W001")]
+        return [Error(message, hint=hint, id="fluent_webhooks.E018")]
+    return [
+        _error(f"ENCRYPTION_KEYS[{index}] {problem}.", "E019")
+        for index, key in enumerate(keys)
+        if (problem := fernet_key_problem(key)) is not None
+    ]
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
 
@@ -164,4 +186,5 @@ _CHECKS: tuple[Callable[[dict[str, Any]], list[CheckMessage]], ...] = (
     _check_counts,
     _check_site,
     _check_connect_to,
+    _check_encryption_keys,
 )

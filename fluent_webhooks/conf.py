@@ -66,6 +66,10 @@ DEFAULTS: dict[str, Any] = {
     # still checks the original host name, and the address guard the new address). For
     # tests and staging against receivers on this machine.
     "CONNECT_TO": {},
+    # Fernet keys (Fernet.generate_key()) for secrets and custom header values at rest: the
+    # first encrypts, all decrypt. Put a new key first, run `manage.py webhooks reencrypt`,
+    # then drop the old one.
+    "ENCRYPTION_KEYS": [],
 }
 
 
@@ -176,6 +180,11 @@ class WebhookSettings:
     @property
     def connect_to(self) -> dict[str, str]:
         return {str(k).lower(): str(v) for k, v in dict(self._get("CONNECT_TO") or {}).items()}
+
+    @property
+    def encryption_keys(self) -> tuple[str, ...]:
+        keys = self._get("ENCRYPTION_KEYS") or ()
+        return tuple(key.decode() if isinstance(key, bytes) else str(key) for key in keys)
 
 
 conf = WebhookSettings()

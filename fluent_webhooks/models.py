@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import rules
 from .choices import DeliveryStatus, WebhookFormat, WebhookStatus
+from .encryption import EncryptedJSONField, EncryptedTextField
 from .querysets import DeliveryQuerySet, EventQuerySet, WebhookQuerySet
 from .secret_keys import generate_secret
 
@@ -26,8 +27,14 @@ class Webhook(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
-    secret = models.CharField(_("secret"), max_length=255, default=generate_secret)
-    headers = models.JSONField(_("custom headers"), default=dict, blank=True)
+    # Encrypted at rest (encryption.py); read and written as plain values.
+    secret = EncryptedTextField(_("secret"), default=generate_secret)
+    headers = EncryptedJSONField(_("custom headers"), default=dict, blank=True)
+    # Secrets replaced by a rotation that still sign during their grace period, newest first:
+    # [{"secret": ..., "expires_at": ISO 8601}]. Owned by rotation.py.
+    previous_secrets = EncryptedJSONField(
+        _("previous secrets"), default=list, blank=True, editable=False
+    )
     retry_count = models.PositiveSmallIntegerField(
         _("retry count"), default=rules.DEFAULT_RETRY_COUNT
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import copy
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -89,7 +89,16 @@ class EventQuerySet(models.QuerySet["Event"]):
 # delivery-latency metric), and nothing else.
 _CLAIMED_DELIVERY = ("id", "attempt_count", "manual_next_attempt", "event_id", "webhook_id")
 _CLAIMED_EVENT = ("name", "body", "created_at")
-_CLAIMED_WEBHOOK = ("url", "secret", "headers", "retry_count", "status", "format", "template")
+_CLAIMED_WEBHOOK = (
+    "url",
+    "secret",
+    "previous_secrets",
+    "headers",
+    "retry_count",
+    "status",
+    "format",
+    "template",
+)
 
 
 _RETURNED = ", ".join(
@@ -254,20 +263,22 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return [_claimed_delivery(self.db, connection, row) for row in rows]
+        webhooks: dict[Any, dict[str, Any]] = {}
+        return [_claimed_delivery(self.db, connection, row, webhooks) for row in rows]
 
 
-def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Delivery:
+def _claimed_delivery(
+    db: str, connection: Any, row: tuple[Any, ...], webhooks: dict[Any, dict[str, Any]]
+) -> Delivery:
+    """One claimed row as a delivery with its event and webhook; ``webhooks`` keeps each
+    webhook's converted columns, so a batch decrypts a webhook's secrets once, not per row."""
     from .models import Delivery, Event, Webhook
 
     delivery_id, attempt_count, manual_next_attempt, event_id, webhook_id, *rest = row
-    name, body, created_at, url, secret, headers, retry_count, status, webhook_format, template = (
-        rest
-    )
-    if isinstance(headers, str | bytes):  # JSON columns come back as text from raw SQL
-        headers = json.loads(headers)
-    if isinstance(template, str | bytes):
-        template = json.loads(template)
+    name, body, created_at, *webhook_values = rest
+    if webhook_id not in webhooks:
+        columns = dict(zip(_CLAIMED_WEBHOOK, webhook_values, strict=True))
+        webhooks[webhook_id] = _converted(Webhook, connection, columns)
     delivery = _loaded(
         Delivery,
         db,
@@ -279,19 +290,23 @@ def _claimed_delivery(db: str, connection: Any, row: tuple[Any, ...]) -> Deliver
         status=DeliveryStatus.SENDING.value,
     )
     delivery.event = _loaded(Event, db, id=event_id, name=name, body=body, created_at=created_at)
-    delivery.webhook = _loaded(
-        Webhook,
-        db,
-        id=webhook_id,
-        url=url,
-        secret=secret,
-        headers=headers,
-        retry_count=retry_count,
-        status=status,
-        format=webhook_format,
-        template=template,
-    )
+    delivery.webhook = _loaded(Webhook, db, id=webhook_id, **copy.deepcopy(webhooks[webhook_id]))
     return delivery
+
+
+def _converted(
+    model: type[models.Model], connection: Any, columns: dict[str, Any]
+) -> dict[str, Any]:
+    """Raw column values as the ORM would read them: JSON parsed, encrypted fields decrypted
+    (each field's ``from_db_value``, which the ORM applies and raw SQL does not)."""
+    values = {}
+    for name, value in columns.items():
+        convert = getattr(model._meta.get_field(name), "from_db_value", None)
+        # psycopg may hand a JSON column over parsed already; text is what fields convert.
+        values[name] = (
+            convert(value, None, connection) if convert and isinstance(value, str) else value
+        )
+    return values
 
 
 def _loaded(model: type[_M], db: str, **values: Any) -> _M:

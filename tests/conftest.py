@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 import trustme
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from rest_framework.test import APIClient
 
 from fluent_webhooks.models import Webhook
@@ -36,6 +39,14 @@ XPROFILE_KEYS = {
     "meta",
     "badge",
 }
+
+
+@receiver(setting_changed)
+def _keep_the_encryption_key(setting, value, **kwargs) -> None:
+    """Tests replace FLUENT_WEBHOOKS whole to change a key or two; the encryption key the
+    stored rows need stays unless the test sets ENCRYPTION_KEYS itself."""
+    if setting == "FLUENT_WEBHOOKS" and isinstance(value, dict):
+        value.setdefault("ENCRYPTION_KEYS", django_settings.WEBHOOKS_ENCRYPTION_KEYS)
 
 
 @pytest.fixture(autouse=True)

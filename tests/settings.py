@@ -15,6 +15,7 @@ FLUENT_WEBHOOKS = {
     "XPROFILE_BUILDER": "example_project.community.payloads.xprofile",
     "REQUIRE_HTTPS": True,
     "ALLOWED_NETWORKS": [],
+    "ENCRYPTION_KEYS": WEBHOOKS_ENCRYPTION_KEYS,  # noqa: F405 - the demo's, derived
     **json.loads(os.environ.get("FLUENT_WEBHOOKS_TEST_SETTINGS", "{}")),
 }
 # kombu's in-memory transport unless a test run hands us a real broker.

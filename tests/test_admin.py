@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 import responses
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
+from fluent_webhooks.rotation import signing_secrets
 from fluent_webhooks.secret_keys import mask_secret
 
 pytestmark = pytest.mark.django_db
@@ -104,10 +108,15 @@ def test_secret_is_masked_revealed_on_request_and_rotated(admin_user, webhook):
     old = webhook.secret
     rotate = reverse("admin:fluent_webhooks_webhook_rotate_secret", args=[webhook.pk])
     assert client.get(rotate).status_code == 405
-    client.post(rotate)
+    response = client.post(rotate, follow=True)
     webhook.refresh_from_db()
     assert webhook.secret != old
     assert webhook.secret.startswith("whsec_")
+    # The same rotation as the API's, with its default grace period: the old secret still signs.
+    assert signing_secrets(webhook) == [webhook.secret, old]
+    ends = webhook.previous_secrets[0]["expires_at"]
+    assert timezone.now() + timedelta(hours=23) < datetime.fromisoformat(ends)
+    assert "stays valid in webhook-signature until" in str(next(iter(response.context["messages"])))
 
 
 @responses.activate

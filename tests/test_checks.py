@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
 from fluent_webhooks.checks import check_settings
 
@@ -42,10 +43,19 @@ def test_defaults_pass(settings):
         ({"SITE_URL": "community.example.com"}, "fluent_webhooks.E016"),
         ({"CONNECT_TO": {"hooks.slack.com": "127.0.0.1:8443"}}, "fluent_webhooks.E017"),
         ({"CONNECT_TO": ["hooks.slack.com:443"]}, "fluent_webhooks.E017"),
+        ({"ENCRYPTION_KEYS": []}, "fluent_webhooks.E018"),  # DEBUG is off in tests
+        ({"ENCRYPTION_KEYS": Fernet.generate_key().decode()}, "fluent_webhooks.E019"),
+        ({"ENCRYPTION_KEYS": ["not-a-fernet-key"]}, "fluent_webhooks.E019"),
+        ({"ENCRYPTION_KEYS": [Fernet.generate_key().decode(), 42]}, "fluent_webhooks.E019"),
     ],
 )
 def test_misconfiguration_is_reported_with_its_id(settings, value, expected):
     assert ids(value, settings) == [expected]
+
+
+def test_no_encryption_key_is_only_a_warning_with_debug_on(settings):
+    settings.DEBUG = True
+    assert ids({"ENCRYPTION_KEYS": []}, settings) == ["fluent_webhooks.W001"]
 
 
 def test_checks_run_through_manage_py_check(settings):

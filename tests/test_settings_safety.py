@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.services import ROOT
 
@@ -45,5 +46,18 @@ def test_the_production_settings_pass_check_deploy():
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY="a-long-random-key-of-our-own-" + "x" * 40,
         DJANGO_SECURE_HSTS_PRELOAD="true",
+        FLUENT_WEBHOOKS_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_production_settings_without_an_encryption_key_do_not_pass_check():
+    # The demo derives a key from its public SECRET_KEY; production gets no such default.
+    done = manage(
+        "check",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="a-long-random-key-of-our-own-" + "x" * 40,
+        FLUENT_WEBHOOKS_ENCRYPTION_KEYS="",
+    )
+    assert done.returncode != 0
+    assert "fluent_webhooks.E018" in done.stderr

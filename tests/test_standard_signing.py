@@ -34,6 +34,20 @@ def test_verify_accepts_fresh_signed_deliveries_only():
     assert not standard_signing.verify(BODY, tampered, secret, now=1700000010)
 
 
+def test_several_secrets_sign_one_header_newest_first_and_each_verifies():
+    new, old, stranger = generate_secret(), generate_secret(), generate_secret()
+    headers = standard_signing.headers("d-1", 1700000000, BODY, [new, old])
+    assert headers["webhook-signature"] == " ".join(
+        standard_signing.sign("d-1", 1700000000, BODY, secret) for secret in (new, old)
+    )
+    assert standard_signing.verify(BODY, headers, new, now=1700000000)
+    assert standard_signing.verify(BODY, headers, old, now=1700000000)
+    assert not standard_signing.verify(BODY, headers, stranger, now=1700000000)
+    # Another sender's versions and garbage beside ours do not stop a match.
+    noisy = {**headers, "webhook-signature": "v2,xyz ,,, " + headers["webhook-signature"]}
+    assert standard_signing.verify(BODY, noisy, old, now=1700000000)
+
+
 def test_a_secret_not_in_whsec_form_is_used_as_its_bytes():
     headers = standard_signing.headers("d-1", 1700000000, BODY, "my-own-secret-0123456789")
     assert standard_signing.verify(BODY, headers, "my-own-secret-0123456789", now=1700000000)

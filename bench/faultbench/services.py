@@ -19,6 +19,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from tests.services import ROOT, RedisServer, free_port, wait_until
 
 POSTGRES_SETTINGS = """
@@ -34,6 +36,8 @@ fsync = off
 
 
 _RUN_SECRET_KEY = secrets.token_urlsafe(50)
+# Production-like settings have no encryption key for webhook secrets either: one per run.
+_RUN_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 
 class ServicesClosed(RuntimeError):
@@ -228,6 +232,7 @@ class Services:
             "DJANGO_SETTINGS_MODULE": "example_project.settings",
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": _RUN_SECRET_KEY,  # production-like settings need one
+            "FLUENT_WEBHOOKS_ENCRYPTION_KEYS": _RUN_ENCRYPTION_KEY,
             "DATABASE_URL": self.postgres.url,
             "CELERY_BROKER_URL": self.redis.url,
             "WEBHOOKS_REQUIRE_HTTPS": "false",

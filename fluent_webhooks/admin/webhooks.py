@@ -19,9 +19,11 @@ from django.views.decorators.cache import never_cache
 from ..delivery.pipeline import send_test
 from ..delivery.preview import preview
 from ..events.catalog import ALL_EVENTS, TEST_EVENT, registry, subscribes_to
+from ..formats import api_datetime
 from ..models import Attempt, Webhook
 from ..querysets import WebhookQuerySet, success_rate
-from ..secret_keys import generate_secret, mask_secret
+from ..rotation import DEFAULT_GRACE_PERIOD, previous_secrets, rotate_secret
+from ..secret_keys import mask_secret
 from .forms import WebhookForm
 from .permissions import ManageWebhooksPermission, over_outbound_budget
 
@@ -134,11 +136,13 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
         return format_html(
             '<code>{}</code> <a class="button" href="{}">Reveal</a> '
             '<button type="submit" class="button" formaction="{}" formmethod="post" '
-            "formnovalidate onclick=\"return confirm('Generate a new secret? Receivers must "
-            "be given the new one.')\">Generate new secret</button>",
+            "formnovalidate onclick=\"return confirm('Generate a new secret? The old one keeps "
+            "signing webhook-signature for {} hours; X-Fluent-Signature uses the new one at "
+            "once.')\">Generate new secret</button>",
             mask_secret(webhook.secret),
             reveal,
             rotate,
+            DEFAULT_GRACE_PERIOD // 3600,
         )
 
     @admin.display(description="last 20 attempts")
@@ -264,10 +268,14 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
     def rotate_secret_view(self, request: HttpRequest, webhook_id: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        webhook = self._managed_webhook(request, webhook_id)
-        webhook.secret = generate_secret()
-        webhook.save(update_fields=["secret", "updated_at"])
-        self.message_user(request, "A new secret was generated.", messages.WARNING)
+        webhook = rotate_secret(self._managed_webhook(request, webhook_id).pk)
+        ends = previous_secrets(webhook)[0].expires_at
+        self.message_user(
+            request,
+            f"A new secret was generated. The old one stays valid in webhook-signature until "
+            f"{api_datetime(ends)} UTC; X-Fluent-Signature uses the new one now.",
+            messages.WARNING,
+        )
         return redirect("admin:fluent_webhooks_webhook_reveal_secret", webhook.pk)
 
     def _managed_webhook(self, request: HttpRequest, webhook_id: int) -> Webhook:

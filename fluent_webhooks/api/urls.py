@@ -47,6 +47,11 @@ urlpatterns = [
         deliveries.ReplayView.as_view(),
         name="webhook-replay",
     ),
+    re_path(
+        r"^webhooks/(?P<webhook_id>[^/]+)/rotate-secret/?$",
+        views.WebhookRotateSecretView.as_view(),
+        name="webhook-rotate-secret",
+    ),
     # Last: anything else under the prefix answers in the API's format, not Django's HTML.
     re_path(r"", views.NoRouteView.as_view(), name="no-route"),
 ]

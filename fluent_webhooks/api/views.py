@@ -20,8 +20,11 @@ from ..delivery.preview import preview
 from ..events.catalog import TEST_EVENT, registry
 from ..events.payloads import InvalidEventData, build_payload, serialize_payload
 from ..events.xprofile import build_xprofile
+from ..formats import api_datetime
 from ..lookups import webhook_pk
 from ..models import Webhook
+from ..rotation import InvalidGracePeriod, clean_grace_period, previous_secrets, rotate_secret
+from ..secret_keys import mask_secret
 from . import errors
 from .parsers import BoundedJSONParser
 from .permissions import CanManageWebhooks
@@ -170,6 +173,32 @@ class WebhookPreviewView(WebhookAPIView):
                 "message": "Nothing was sent.",
             }
         )
+
+
+class WebhookRotateSecretView(WebhookAPIView):
+    """``POST .../webhooks/{id}/rotate-secret``: a new secret, shown whole this once; the old
+    one keeps signing ``webhook-signature`` for ``grace_period`` seconds (default 24 h)."""
+
+    def post(self, request: Request, webhook_id: str) -> Response:
+        webhook = self.get_webhook(webhook_id)
+        body = request.data
+        if not isinstance(body, dict):
+            raise errors.invalid_data({"body": "The request body must be a JSON object."})
+        try:
+            grace_period = clean_grace_period(body.get("grace_period"))
+        except InvalidGracePeriod as error:
+            raise errors.invalid_data({"grace_period": str(error)}) from None
+        try:
+            webhook = rotate_secret(webhook.pk, grace_period)
+        except Webhook.DoesNotExist:  # deleted meanwhile
+            raise errors.ApiError("not_found", errors.NOT_FOUND_MESSAGE, 404) from None
+        response = webhook_object(webhook, reveal_secret=True)
+        response["previous_secrets"] = [
+            {"secret": mask_secret(p.secret), "expires_at": api_datetime(p.expires_at)}
+            for p in previous_secrets(webhook)
+        ]
+        response["message"] = "Webhook secret rotated."
+        return Response(response)
 
 
 def _preview_input(body: dict[str, Any] | None) -> tuple[str, dict[str, Any] | None]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..conf import conf
 from ..messages import render_body
 from ..models import Delivery, Webhook
+from ..rotation import signing_secrets
 from ..signatures import SignedMessage, signature_headers
 
 EVENT_HEADER = "X-Fluent-Event"
@@ -59,6 +60,6 @@ def sign_request(
         "User-Agent": conf.user_agent,
         EVENT_HEADER: event,
         DELIVERY_HEADER: delivery_id,
-        **signature_headers(message, webhook.secret),
+        **signature_headers(message, signing_secrets(webhook)),
     }
     return SignedRequest(body, headers)

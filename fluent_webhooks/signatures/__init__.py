@@ -7,6 +7,7 @@ scheme's own ``verify`` function (:func:`fluent.verify`, :func:`standard.verify`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,14 +25,17 @@ class SignatureScheme(Protocol):
     #: The headers this scheme sets, lower-case; a webhook's custom headers may not use them.
     header_names: frozenset[str]
 
-    def headers(self, message: SignedMessage, secret: str) -> dict[str, str]: ...
+    def headers(self, message: SignedMessage, secrets: Sequence[str]) -> dict[str, str]:
+        """The headers for ``secrets``: the current secret first, then those of a rotation
+        still in their grace period (a scheme signs with as many as its headers can hold)."""
+        ...
 
 
-def signature_headers(message: SignedMessage, secret: str) -> dict[str, str]:
-    """The headers of every scheme for ``message``."""
+def signature_headers(message: SignedMessage, secrets: Sequence[str]) -> dict[str, str]:
+    """The headers of every scheme for ``message``; ``secrets`` newest first, never empty."""
     headers: dict[str, str] = {}
     for scheme in SCHEMES:
-        headers.update(scheme.headers(message, secret))
+        headers.update(scheme.headers(message, secrets))
     return headers
 
 

@@ -3,12 +3,15 @@
 ``X-Fluent-Signature: sha256=<hex HMAC-SHA256 of the body, keyed by the whole secret string>``,
 exactly what the spec's Node.js ``verifyWebhookSignature`` computes. It signs the body alone;
 ``X-Fluent-Timestamp`` beside it is informational (the Standard Webhooks scheme signs time).
+The header holds one signature, so during a secret rotation's grace period it is signed with
+the new secret only: receivers that need the overlap verify ``webhook-signature``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,9 +38,9 @@ def verify(body: bytes, signature: str | None, secret: str) -> bool:
 class FluentScheme:
     header_names = frozenset({SIGNATURE_HEADER.lower(), TIMESTAMP_HEADER.lower()})
 
-    def headers(self, message: SignedMessage, secret: str) -> dict[str, str]:
+    def headers(self, message: SignedMessage, secrets: Sequence[str]) -> dict[str, str]:
         return {
-            SIGNATURE_HEADER: sign(message.body, secret),
+            SIGNATURE_HEADER: sign(message.body, secrets[0]),  # the newest: see the docstring
             TIMESTAMP_HEADER: str(message.timestamp),
         }
 

@@ -4,7 +4,9 @@
 could be replayed. ``webhook-signature`` also signs the delivery id and the timestamp, so a
 receiver can refuse old or repeated deliveries, and the Standard Webhooks libraries (Svix and
 others) verify it as they are. The key is the base64 part of a ``whsec_`` secret, decoded; a
-secret of another form is used as its UTF-8 bytes.
+secret of another form is used as its UTF-8 bytes. During a secret rotation's grace period
+``webhook-signature`` carries one ``v1,<signature>`` per valid secret, newest first, space
+separated, as the specification allows: a receiver holding any of them verifies.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..secret_keys import SECRET_PREFIX
@@ -45,19 +47,23 @@ def sign(delivery_id: str, timestamp: int, body: bytes, secret: str) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def headers(delivery_id: str, timestamp: int, body: bytes, secret: str) -> dict[str, str]:
+def headers(
+    delivery_id: str, timestamp: int, body: bytes, secret: str | Sequence[str]
+) -> dict[str, str]:
+    """The three headers; ``secret`` may be several (newest first), one signature each."""
+    secrets = [secret] if isinstance(secret, str) else secret
     return {
         ID_HEADER: delivery_id,
         TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: sign(delivery_id, timestamp, body, secret),
+        SIGNATURE_HEADER: " ".join(sign(delivery_id, timestamp, body, s) for s in secrets),
     }
 
 
 class StandardScheme:
     header_names = frozenset({ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER})
 
-    def headers(self, message: SignedMessage, secret: str) -> dict[str, str]:
-        return headers(message.delivery_id, message.timestamp, message.body, secret)
+    def headers(self, message: SignedMessage, secrets: Sequence[str]) -> dict[str, str]:
+        return headers(message.delivery_id, message.timestamp, message.body, secrets)
 
 
 SCHEME = StandardScheme()
