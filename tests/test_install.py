@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.readme import python_snippets
 from tests.services import ROOT, CeleryWorker, wait_until
@@ -84,6 +85,8 @@ def site_environment(venv: Path, project: Path, broker_url: str) -> dict[str, st
         "PYTHONPATH": str(project),
         # Celery prefers this variable to the README's CELERY_BROKER_URL setting.
         "CELERY_BROKER_URL": broker_url,
+        # The key the README has a site make once and give to every process.
+        "FLUENT_WEBHOOKS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     }
 
 
