@@ -146,10 +146,9 @@ FLUENT_WEBHOOKS = {
     "REQUIRE_HTTPS": env.bool("WEBHOOKS_REQUIRE_HTTPS", default=True),
     "ALLOWED_NETWORKS": env.list("WEBHOOKS_ALLOWED_NETWORKS", default=[]),
     "CA_BUNDLE": env.str("WEBHOOKS_CA_BUNDLE", default="") or None,
+    # Unset: each webhook's retries are spread over about 27 hours (the app's default).
     "RETRY_SCHEDULE": [
-        float(seconds)
-        for seconds in env.list(
-            "WEBHOOKS_RETRY_SCHEDULE", default=["10", "60", "300", "1800", "7200", "21600"]
-        )
-    ],
+        float(seconds) for seconds in env.list("WEBHOOKS_RETRY_SCHEDULE", default=[])
+    ]
+    or None,
 }

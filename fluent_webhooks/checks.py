@@ -77,12 +77,13 @@ def _check_positive_numbers(values: dict[str, Any]) -> list[CheckMessage]:
 
 def _check_retry_schedule(values: dict[str, Any]) -> list[CheckMessage]:
     schedule = values["RETRY_SCHEDULE"]
-    if (
+    if schedule is not None and (
         not isinstance(schedule, list | tuple)
         or not schedule
         or not all(_is_number(seconds) and seconds >= 0 for seconds in schedule)
     ):
-        return [_error("RETRY_SCHEDULE must be a non-empty list of seconds (>= 0).", "E005")]
+        message = "RETRY_SCHEDULE must be a non-empty list of seconds (>= 0), or None."
+        return [_error(message, "E005")]
     jitter = values["RETRY_JITTER"]
     if not _is_number(jitter) or not 0 <= jitter <= 1:
         return [_error("RETRY_JITTER must be a number from 0 to 1.", "E012")]

@@ -32,8 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BATCHES_PER_WEBHOOK": 1,
     # Bytes of a receiver's response body that are read and kept; the rest is discarded.
     "RESPONSE_BODY_LIMIT": 4096,
-    # Seconds before retry 1, 2, ...; the last repeats. Each wait gets up to +JITTER of itself.
-    "RETRY_SCHEDULE": [10, 60, 300, 1800, 7200, 21600],
+    # Seconds before retry 1, 2, ...; the last repeats. None: a webhook's retries are spread
+    # over about 27 hours whatever its retry_count (``decide.default_retry_schedule``). Each
+    # wait gets up to +JITTER of itself.
+    "RETRY_SCHEDULE": None,
     "RETRY_JITTER": 0.2,
     # The longest Retry-After (429/503) that is honoured, in seconds.
     "RETRY_AFTER_MAX": 3600,
@@ -115,8 +117,9 @@ class WebhookSettings:
         return int(self._get("RESPONSE_BODY_LIMIT"))
 
     @property
-    def retry_schedule(self) -> tuple[float, ...]:
-        return tuple(float(seconds) for seconds in self._get("RETRY_SCHEDULE"))
+    def retry_schedule(self) -> tuple[float, ...] | None:
+        schedule = self._get("RETRY_SCHEDULE")
+        return None if schedule is None else tuple(float(seconds) for seconds in schedule)
 
     @property
     def retry_jitter(self) -> float:

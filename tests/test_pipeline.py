@@ -14,7 +14,13 @@ from django.utils import timezone
 
 from fluent_webhooks import send_event
 from fluent_webhooks.backlog import busy_webhooks, fan_out, prune
-from fluent_webhooks.delivery.decide import Failed, retry_delay
+from fluent_webhooks.delivery.decide import (
+    Failed,
+    RetryLater,
+    decide,
+    default_retry_schedule,
+    retry_delay,
+)
 from fluent_webhooks.delivery.pipeline import (
     ClaimedBatch,
     claim_many,
@@ -22,7 +28,7 @@ from fluent_webhooks.delivery.pipeline import (
     redeliver,
 )
 from fluent_webhooks.delivery.record import redact
-from fluent_webhooks.dispatch.deliveries import _batches
+from fluent_webhooks.dispatch.deliveries import _batches, schedule_retries
 from fluent_webhooks.dispatch.sweep import collect_owed
 from fluent_webhooks.http.transport import HttpResult
 from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
@@ -79,12 +85,13 @@ def test_a_dead_workers_claim_expires(webhook):
 
 @responses.activate
 def test_deliver_records_the_attempt_and_schedules_a_retry(webhook):
-    responses.post(webhook.url, status=503, headers={"Retry-After": "120"}, body="busy")
+    responses.post(webhook.url, status=503, headers={"Retry-After": "3000"}, body="busy")
     delivery = make_delivery(webhook)
     (outcome,) = deliver_many([delivery.pk])
     assert outcome.status == "pending"
     wait = (outcome.next_attempt_at - timezone.now()).total_seconds()
-    assert 110 < wait <= 120  # Retry-After outranks the 10 s first step
+    # Retry-After outranks the first step of 3 retries over 27 h (20 min, +20 % jitter at most).
+    assert 2990 < wait <= 3000
     attempt = Attempt.objects.get(delivery=delivery)
     assert (attempt.number, attempt.status_code, attempt.response_excerpt) == (1, 503, "busy")
     assert attempt.request_headers["X-Fluent-Delivery"] == str(delivery.pk)
@@ -377,3 +384,77 @@ def test_the_log_keeps_no_custom_header_value_and_no_signature(webhook):
     assert stored["webhook-signature"] == "[redacted]"
     assert stored["X-Fluent-Event"] == "feed.created"
     assert "hunter2" not in json.dumps(stored)
+
+
+@pytest.mark.parametrize("retry_count", range(1, 11))
+def test_the_default_schedule_spreads_any_retry_count_over_27_hours(retry_count):
+    schedule = default_retry_schedule(retry_count)
+    assert len(schedule) == retry_count
+    assert sum(schedule) == pytest.approx(27 * 3600)  # the last retry, 27 h after the failure
+    assert list(schedule) == sorted(schedule)  # shorter gaps first
+    if retry_count >= 3:
+        assert schedule[0] <= 20 * 60  # a blip is retried within minutes
+
+
+def retry_times(retry_count: int) -> list[float]:
+    """Hours from the first failure to each retry, as ``decide`` schedules them."""
+    failure = HttpResult(status_code=503, duration_ms=1)
+    now = timezone.now()
+    elapsed, times = 0.0, []
+    for number in range(1, retry_count + 1):
+        outcome = decide(
+            uuid.uuid4(),
+            1,
+            failure,
+            attempt_number=number,
+            retry_count=retry_count,
+            may_retry=True,
+            now=now,
+        )
+        elapsed += (outcome.next_attempt_at - now).total_seconds()
+        times.append(elapsed / 3600)
+    last = decide(
+        uuid.uuid4(),
+        1,
+        failure,
+        attempt_number=retry_count + 1,
+        retry_count=retry_count,
+        may_retry=True,
+        now=now,
+    )
+    assert last.status == "failed"  # then it gives up
+    return times
+
+
+def test_with_the_defaults_retries_outlast_a_day_for_every_retry_count(settings):
+    settings.FLUENT_WEBHOOKS = {"RETRY_JITTER": 0}
+    for retry_count in range(1, 11):
+        assert retry_times(retry_count)[-1] == pytest.approx(27)
+    assert [round(hours, 2) for hours in retry_times(3)] == [0.33, 5.33, 27.0]
+
+
+def test_an_explicit_retry_schedule_is_still_followed(settings):
+    settings.FLUENT_WEBHOOKS = {"RETRY_SCHEDULE": [60, 600], "RETRY_JITTER": 0}
+    assert [round(hours * 3600) for hours in retry_times(3)] == [60, 660, 1260]
+
+
+def test_long_waits_stay_in_the_database_short_ones_ride_the_broker(webhook):
+    soon, later = make_delivery(webhook), make_delivery(webhook)
+    now = timezone.now()
+    before = Delivery.objects.get(pk=later.pk).enqueued_at
+    for delivery, wait in ((soon, 30), (later, 20 * 60)):
+        Delivery.objects.filter(pk=delivery.pk).update(
+            next_attempt_at=now + timedelta(seconds=wait)
+        )
+    failure = HttpResult(status_code=500, duration_ms=1)
+    schedule_retries(
+        [
+            RetryLater(soon.pk, webhook.pk, failure, "HTTP 500.", now + timedelta(seconds=30)),
+            RetryLater(later.pk, webhook.pk, failure, "HTTP 500.", now + timedelta(minutes=20)),
+        ]
+    )
+    soon.refresh_from_db()
+    later.refresh_from_db()
+    assert soon.enqueued_at == soon.next_attempt_at  # a broker countdown carries it
+    assert later.enqueued_at == before  # no message: the sweep hands it out once due
+    assert later.enqueued_at < later.next_attempt_at
