@@ -6,6 +6,7 @@ and lets a site change a value without re-importing anything. ``checks.py`` vali
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +40,12 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_JITTER": 0.2,
     # The longest Retry-After (429/503) that is honoured, in seconds.
     "RETRY_AFTER_MAX": 3600,
+    # A webhook all of whose attempts failed for DISABLE_AFTER (seconds, or a timedelta), and
+    # at least DISABLE_AFTER_FAILURES of them, is set inactive, with notice; one warning goes
+    # out after WARN_AFTER of failures. None turns either off.
+    "DISABLE_AFTER": timedelta(days=5),
+    "DISABLE_AFTER_FAILURES": 10,
+    "WARN_AFTER": timedelta(days=1),
     # Days that delivery records are kept before `prune` removes them.
     "RETENTION_DAYS": 30,
     # Seconds after which work handed to the broker and not started, or claimed by a worker
@@ -130,6 +137,18 @@ class WebhookSettings:
         return float(self._get("RETRY_AFTER_MAX"))
 
     @property
+    def disable_after(self) -> timedelta | None:
+        return _duration(self._get("DISABLE_AFTER"))
+
+    @property
+    def disable_after_failures(self) -> int:
+        return int(self._get("DISABLE_AFTER_FAILURES"))
+
+    @property
+    def warn_after(self) -> timedelta | None:
+        return _duration(self._get("WARN_AFTER"))
+
+    @property
     def retention_days(self) -> int:
         return int(self._get("RETENTION_DAYS"))
 
@@ -173,6 +192,13 @@ class WebhookSettings:
     @property
     def connect_to(self) -> dict[str, str]:
         return {str(k).lower(): str(v) for k, v in dict(self._get("CONNECT_TO") or {}).items()}
+
+
+def _duration(value: timedelta | float | None) -> timedelta | None:
+    """A duration given as a timedelta or as seconds."""
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=float(value))
 
 
 conf = WebhookSettings()

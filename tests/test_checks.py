@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from fluent_webhooks.checks import check_settings
@@ -12,6 +14,20 @@ def ids(settings_value, settings) -> list[str]:
 
 def test_defaults_pass(settings):
     assert ids({}, settings) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"DISABLE_AFTER": None, "WARN_AFTER": None},  # both turned off
+        {"DISABLE_AFTER": 7 * 86400, "WARN_AFTER": 3600},  # seconds
+        {"DISABLE_AFTER": timedelta(days=3), "WARN_AFTER": None},
+        {"RETRY_SCHEDULE": [60, 600]},
+        {"RETRY_SCHEDULE": None},  # the 27 h spread
+    ],
+)
+def test_auto_disable_and_retry_settings_in_every_documented_form_pass(settings, value):
+    assert ids(value, settings) == []
 
 
 @pytest.mark.parametrize(
@@ -41,6 +57,14 @@ def test_defaults_pass(settings):
         ({"SITE_URL": "community.example.com"}, "fluent_webhooks.E016"),
         ({"CONNECT_TO": {"hooks.slack.com": "127.0.0.1:8443"}}, "fluent_webhooks.E017"),
         ({"CONNECT_TO": ["hooks.slack.com:443"]}, "fluent_webhooks.E017"),
+        ({"DISABLE_AFTER": "5 days"}, "fluent_webhooks.E018"),
+        ({"DISABLE_AFTER": timedelta(days=-1)}, "fluent_webhooks.E018"),
+        ({"WARN_AFTER": 0}, "fluent_webhooks.E018"),
+        ({"WARN_AFTER": True}, "fluent_webhooks.E018"),
+        ({"WARN_AFTER": timedelta(days=5)}, "fluent_webhooks.E019"),
+        ({"WARN_AFTER": 3600, "DISABLE_AFTER": 1800}, "fluent_webhooks.E019"),
+        ({"DISABLE_AFTER_FAILURES": 0}, "fluent_webhooks.E020"),
+        ({"DISABLE_AFTER_FAILURES": 2.5}, "fluent_webhooks.E020"),
     ],
 )
 def test_misconfiguration_is_reported_with_its_id(settings, value, expected):

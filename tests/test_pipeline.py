@@ -13,7 +13,7 @@ import responses
 from django.utils import timezone
 
 from fluent_webhooks import send_event
-from fluent_webhooks.backlog import busy_webhooks, fan_out, prune
+from fluent_webhooks.backlog import busy_webhooks, fan_out, find_owed, parked, prune
 from fluent_webhooks.delivery.decide import (
     Failed,
     RetryLater,
@@ -97,12 +97,21 @@ def test_deliver_records_the_attempt_and_schedules_a_retry(webhook):
     assert attempt.request_headers["X-Fluent-Delivery"] == str(delivery.pk)
 
 
-def test_inactive_webhook_cancels_its_owed_deliveries(webhook):
-    delivery = make_delivery(webhook)
+def test_an_inactive_webhooks_owed_deliveries_wait_untouched_until_it_is_active(webhook):
+    now = timezone.now()
+    due = make_delivery(webhook, next_attempt_at=now, enqueued_at=now - timedelta(hours=1))
+    abandoned = make_delivery(webhook, status="sending", locked_until=now - timedelta(seconds=1))
     Webhook.objects.filter(pk=webhook.pk).update(status="inactive")
-    (outcome,) = deliver_many([delivery.pk])
-    assert outcome.status == "cancelled"
+    assert deliver_many([due.pk, abandoned.pk]) == []  # not claimed, so not sent
+    assert find_owed(everything=True).deliveries == []  # nor handed out by the sweep
+    assert parked([webhook.pk], limit=10) == []
     assert not Attempt.objects.exists()
+    assert sorted(Delivery.objects.values_list("status", flat=True)) == ["pending", "sending"]
+    assert Delivery.objects.get(pk=due.pk).last_error == ""  # not cancelled or failed
+
+    Webhook.objects.filter(pk=webhook.pk).update(status="active")
+    assert {pk for _, pk in find_owed().deliveries} == {due.pk, abandoned.pk}
+    assert {d.pk for d in claim_many([due.pk, abandoned.pk])} == {due.pk, abandoned.pk}
 
 
 def test_retry_delay_follows_the_schedule_with_jitter_and_caps_retry_after():
@@ -297,7 +306,7 @@ def test_two_batches_recording_opposite_outcomes_do_not_deadlock(test_database_u
     from django.db import connection, transaction
 
     from fluent_webhooks.delivery.decide import Delivered, GaveUp
-    from fluent_webhooks.delivery.record import record_health
+    from fluent_webhooks.delivery.record import Tally, record_health
 
     w1 = Webhook.objects.create(name="w1", url=URL, events=["*"])
     w2 = Webhook.objects.create(name="w2", url=URL, events=["*"])
@@ -324,8 +333,10 @@ def test_two_batches_recording_opposite_outcomes_do_not_deadlock(test_database_u
             ):
                 record_health(
                     {
-                        succeeded.pk: Delivered(uuid.uuid4(), succeeded.pk, ok),
-                        failed.pk: GaveUp(uuid.uuid4(), failed.pk, bad, "HTTP 400."),
+                        succeeded.pk: Tally(Delivered(uuid.uuid4(), succeeded.pk, ok), successes=1),
+                        failed.pk: Tally(
+                            GaveUp(uuid.uuid4(), failed.pk, bad, "HTTP 400."), failures=1
+                        ),
                     },
                     timezone.now(),
                 )

@@ -49,19 +49,6 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Cancelled(Outcome):
-    """Not attempted: the webhook was switched off while the delivery was owed."""
-
-    reason: str
-
-    status: ClassVar[str] = DeliveryStatus.CANCELLED
-
-    @property
-    def error(self) -> str:
-        return self.reason
-
-
-@dataclass(frozen=True)
 class AttemptOutcome(Outcome):
     """The outcome of an attempt: the HTTP result it came from."""
 
