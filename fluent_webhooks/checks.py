@@ -26,6 +26,8 @@ from .conf import DEFAULTS
 from .http.addresses import parse_networks
 
 MIN_STUCK_AFTER = 3
+# A century, in seconds: longer durations overflow the date arithmetic they go into.
+_LONGEST = 100 * 365 * 86400
 _RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
 
@@ -95,7 +97,10 @@ def _check_retry_schedule(values: dict[str, Any]) -> list[CheckMessage]:
 
 def _check_auto_disable(values: dict[str, Any]) -> list[CheckMessage]:
     errors: list[CheckMessage] = [
-        _error(f"{key} must be a positive number of seconds, a timedelta, or None.", "E018")
+        _error(
+            f"{key} must be a positive number of seconds or timedelta (up to 100 years), or None.",
+            "E018",
+        )
         for key in ("DISABLE_AFTER", "WARN_AFTER")
         if not _is_duration(values[key])
     ]
@@ -116,7 +121,7 @@ def _check_auto_disable(values: dict[str, Any]) -> list[CheckMessage]:
 def _is_duration(value: Any) -> bool:
     """None (off), a positive timedelta, or a positive number of seconds."""
     return value is None or (
-        (isinstance(value, timedelta) or _is_number(value)) and _seconds(value) > 0
+        (isinstance(value, timedelta) or _is_number(value)) and 0 < _seconds(value) <= _LONGEST
     )
 
 

@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 MANAGE_PERMISSION = "fluent_webhooks.manage_webhooks"
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The most failures counted (the column's limit): a dead receiver under heavy traffic with
+# auto-disable turned off must not make the recording fail.
+MAX_COUNTED = 2**31 - 1
 GONE_REASON = "The receiver answered 410 Gone, which asks senders to stop."
 
 #: What a success writes: the run of failures is over.
@@ -49,7 +52,7 @@ class Standing:
 
     def after(self, failures: int, now: datetime) -> tuple[int, datetime]:
         """Failed attempts in a row, and since when, once ``failures`` more are counted."""
-        return self.consecutive_failures + failures, self.failing_since or now
+        return min(self.consecutive_failures + failures, MAX_COUNTED), self.failing_since or now
 
 
 class Verdict(enum.Enum):
@@ -62,7 +65,11 @@ def judge(standing: Standing, failures: int, now: datetime) -> Verdict | None:
     if standing.status != WebhookStatus.ACTIVE:
         return None
     total, since = standing.after(failures, now)
-    disable_after, warn_after = conf.disable_after, conf.warn_after
+    try:
+        disable_after, warn_after = conf.disable_after, conf.warn_after
+    except (TypeError, ValueError, OverflowError):  # the worker runs no system checks
+        logger.exception("DISABLE_AFTER or WARN_AFTER is not a duration; see manage.py check.")
+        return None
     if (
         disable_after is not None
         and now - since >= disable_after

@@ -383,3 +383,22 @@ def test_a_change_page_of_no_webhook_is_still_the_admins_redirect(client, admin_
     for odd in ("abc", "999999"):
         response = client.get(f"/admin/fluent_webhooks/webhook/{odd}/change/")
         assert response.status_code == 302
+
+
+def test_the_count_stops_at_the_columns_limit_instead_of_breaking_the_recording(
+    health_settings, settings, failing
+):
+    settings.FLUENT_WEBHOOKS = {**health_settings, "DISABLE_AFTER": None}
+    webhook = hook(failing.url(), retry_count=0, consecutive_failures=health.MAX_COUNTED - 1)
+    attempt(webhook, count=3)
+    assert fresh(webhook).consecutive_failures == health.MAX_COUNTED
+
+
+def test_a_setting_the_worker_cannot_read_never_breaks_the_recording(
+    health_settings, settings, failing
+):
+    settings.FLUENT_WEBHOOKS = {**health_settings, "WARN_AFTER": "a day"}  # E018 at check time
+    webhook = hook(failing.url(), retry_count=0)
+    (outcome,) = attempt(webhook)
+    assert Delivery.objects.get(pk=outcome.delivery_id).status == "failed"
+    assert fresh(webhook).consecutive_failures == 1

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from .. import health
@@ -189,7 +189,10 @@ def record_health(
     for (error, failures, recovered), webhook_ids in groups.items():
         values: dict[str, Any] = {"last_error": error}
         if failures:
-            values["consecutive_failures"] = F("consecutive_failures") + failures
+            # Capped before the addition, which would overflow the integer column otherwise.
+            values["consecutive_failures"] = (
+                Least(F("consecutive_failures"), Value(health.MAX_COUNTED - failures)) + failures
+            )
             values["failing_since"] = Coalesce("failing_since", Value(now))
         elif recovered:
             values.update(health.RECOVERED)
