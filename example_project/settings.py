@@ -136,6 +136,11 @@ CELERY_BEAT_SCHEDULE = {
     "fluent-webhooks-prune": {"task": "fluent_webhooks.prune", "schedule": 6 * 3600.0},
 }
 
+# The app's notices of failing and disabled webhooks are printed, not sent, in the demo.
+EMAIL_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+
 FLUENT_WEBHOOKS = {
     # The community's profiles describe who caused each event.
     "XPROFILE_BUILDER": "example_project.community.payloads.xprofile",

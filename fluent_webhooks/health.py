@@ -160,7 +160,9 @@ def manager_addresses() -> list[str]:
 
 
 def _message(notice: Notice, webhook: Webhook) -> tuple[str, str]:
-    site = conf.site_name
+    site = " ".join(conf.site_name.split())
+    # A name may hold line breaks, which a subject line must not (Django refuses the message).
+    title = " ".join(webhook.name.split())[:100]
     since = f"{api_datetime(notice.failing_since)} UTC"
     # The URL's path and query often hold a credential (Slack's are one): the host is enough.
     where = f"{urlsplit(webhook.url).scheme}://{urlsplit(webhook.url).hostname}/…"
@@ -174,7 +176,7 @@ def _message(notice: Notice, webhook: Webhook) -> tuple[str, str]:
     if link:
         facts.append(f"Webhook in the admin: {link}")
     if notice.verdict is Verdict.DISABLE:
-        subject = f"[{site}] Webhook {webhook.name!r} was disabled"
+        subject = f"[{site}] Webhook {title!r} was disabled"
         opening = (
             f'The webhook "{webhook.name}" has been set inactive by {site}.\n'
             f"Reason: {notice.reason}"
@@ -186,7 +188,7 @@ def _message(notice: Notice, webhook: Webhook) -> tuple[str, str]:
             "deliveries then go out, and a replay re-sends what it missed before."
         )
     else:
-        subject = f"[{site}] Webhook {webhook.name!r} is failing"
+        subject = f"[{site}] Webhook {title!r} is failing"
         opening = f'Every delivery to the webhook "{webhook.name}" has failed since {since}.'
         deadline = conf.disable_after
         advice = "What to do: make sure the receiver is up and answers with a 2xx status."

@@ -402,3 +402,19 @@ def test_a_setting_the_worker_cannot_read_never_breaks_the_recording(
     (outcome,) = attempt(webhook)
     assert Delivery.objects.get(pk=outcome.delivery_id).status == "failed"
     assert fresh(webhook).consecutive_failures == 1
+
+
+def test_a_name_with_line_breaks_cannot_stop_or_forge_the_notice(
+    health_settings, failing, admin_user, django_capture_on_commit_callbacks
+):
+    webhook = hook(failing.url(), retry_count=0, consecutive_failures=5)
+    Webhook.objects.filter(pk=webhook.pk).update(
+        name="CRM\r\nBcc: someone@example.net", failing_since=timezone.now() - 6 * DAY
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt(webhook)
+    (message,) = mail.outbox
+    assert (
+        message.subject == "[Example Community] Webhook 'CRM Bcc: someone@example.net' was disabled"
+    )
+    assert message.recipients() == ["admin@example.com"]

@@ -152,11 +152,31 @@ def test_a_refused_connection_warns_once_then_disables_keeping_what_is_owed(
     assert disabled_calls[0]["failures"] == 4
 
     # Due now, and even handed to the worker directly (a message already in the queue): it
-    # is neither sent nor closed while the webhook is inactive.
-    Delivery.objects.filter(pk=owed.pk).update(next_attempt_at=timezone.now())
-    hand_out([(webhook.pk, owed.pk)])
-    sweep()
-    emit()  # a new event reaches no inactive webhook
+    # is neither sent nor closed while the webhook is inactive. A delivery to a healthy
+    # webhook rides in the same message, so that its arrival says the message was worked.
+    witness = Receiver().start()
+    try:
+        healthy = Webhook.objects.create(name="Healthy", url=witness.url(), events=[])
+        beside = Delivery.objects.create(event=owed.event, webhook=healthy)
+        Delivery.objects.filter(pk=owed.pk).update(next_attempt_at=timezone.now())
+        hand_out([(webhook.pk, owed.pk), (healthy.pk, beside.pk)])
+        wait_until(
+            lambda: Delivery.objects.get(pk=beside.pk).status == "succeeded", 20, "the witness"
+        )
+    finally:
+        witness.stop()
+    owed.refresh_from_db()
+    assert (owed.status, owed.attempt_count, owed.last_error) == ("pending", 0, "")
+    sweep()  # the sweep does not hand it out either
+    assert Delivery.objects.get(pk=owed.pk).enqueued_at == owed.enqueued_at
+
+    # A new event reaches no inactive webhook.
+    emit()
+    wait_until(
+        lambda: not Event.objects.filter(fanned_out_at__isnull=True).exists(), 20, "the fan-out"
+    )
+    assert Delivery.objects.filter(webhook=webhook).count() == 4  # 3 attempted, 1 kept
+
     receiver = Receiver().start()
     try:
         # Fix the receiver and re-activate, as the e-mail says; the kept delivery goes out.
@@ -164,15 +184,14 @@ def test_a_refused_connection_warns_once_then_disables_keeping_what_is_owed(
             f"{API}/{webhook.pk}", {"url": receiver.url(), "status": "active"}, format="json"
         )
         assert response.status_code == 200, response.content
-        owed.refresh_from_db()
-        assert (owed.status, owed.attempt_count, owed.last_error) == ("pending", 0, "")
         again = fresh(webhook)
         assert (again.disabled_at, again.disabled_reason, again.consecutive_failures) == (
             None,
             None,
             0,
         )
-        sweep()
+        # The sweep hands it out once its last hand-off is STUCK_AFTER old.
+        wait_until(lambda: sweep() is not None and receiver.requests, 30, "the kept delivery")
         (request,) = receiver.wait_for(1)
         assert request.headers["X-Fluent-Delivery"] == str(owed.pk)
     finally:
