@@ -153,6 +153,11 @@ WEBHOOKS_ENCRYPTION_KEYS = env.list("FLUENT_WEBHOOKS_ENCRYPTION_KEYS", default=[
     else []
 )
 
+# The app's notices of failing and disabled webhooks are printed, not sent, in the demo.
+EMAIL_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+
 FLUENT_WEBHOOKS = {
     # The community's profiles describe who caused each event.
     "XPROFILE_BUILDER": "example_project.community.payloads.xprofile",
@@ -164,10 +169,9 @@ FLUENT_WEBHOOKS = {
     "ALLOWED_NETWORKS": env.list("WEBHOOKS_ALLOWED_NETWORKS", default=[]),
     "CA_BUNDLE": env.str("WEBHOOKS_CA_BUNDLE", default="") or None,
     "ENCRYPTION_KEYS": WEBHOOKS_ENCRYPTION_KEYS,
+    # Unset: each webhook's retries are spread over about 27 hours (the app's default).
     "RETRY_SCHEDULE": [
-        float(seconds)
-        for seconds in env.list(
-            "WEBHOOKS_RETRY_SCHEDULE", default=["10", "60", "300", "1800", "7200", "21600"]
-        )
-    ],
+        float(seconds) for seconds in env.list("WEBHOOKS_RETRY_SCHEDULE", default=[])
+    ]
+    or None,
 }

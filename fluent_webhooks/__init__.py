@@ -10,6 +10,7 @@ The public API, importable from here (lazily: importing the package touches no a
 - ``registry``: the event catalog; ``registry.register()`` adds a site's own events;
 - ``verify(body, signature, secret)``: check ``X-Fluent-Signature``, for receivers;
 - ``verify_standard(body, headers, secret)``: check the Standard Webhooks headers;
+- ``webhook_disabled``: the signal sent when the app switches a failing webhook off;
 - ``fluent_webhooks.api.urls``: the documented REST endpoints, to include under a prefix.
 
 The app is configured with the ``FLUENT_WEBHOOKS`` setting; see ``fluent_webhooks.conf``.
@@ -30,14 +31,24 @@ _PUBLIC = {
     "registry": ("fluent_webhooks.events.catalog", "registry"),
     "verify": ("fluent_webhooks.signatures.fluent", "verify"),
     "verify_standard": ("fluent_webhooks.signatures.standard", "verify"),
+    "webhook_disabled": ("fluent_webhooks.signals", "webhook_disabled"),
 }
 
-__all__ = ["__version__", "bind", "registry", "send_event", "verify", "verify_standard"]
+__all__ = [
+    "__version__",
+    "bind",
+    "registry",
+    "send_event",
+    "verify",
+    "verify_standard",
+    "webhook_disabled",
+]
 
 if TYPE_CHECKING:
     from .events.bindings import bind
     from .events.catalog import registry
     from .events.emit import send_event
+    from .signals import webhook_disabled
     from .signatures.fluent import verify
     from .signatures.standard import verify as verify_standard
 

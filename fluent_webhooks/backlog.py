@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .choices import DeliveryStatus
+from .choices import DeliveryStatus, WebhookStatus
 from .conf import conf
 from .models import Delivery, Event, Webhook
 from .subscriptions import subscribers
@@ -109,6 +109,7 @@ def parked(webhook_ids: list[int], limit: int) -> list[DeliveryRef]:
     return list(
         Delivery.objects.filter(
             webhook_id__in=webhook_ids,
+            webhook__status=WebhookStatus.ACTIVE,
             status=DeliveryStatus.PENDING,
             next_attempt_at__lte=timezone.now(),
             enqueued_at__isnull=True,

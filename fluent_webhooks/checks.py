@@ -5,7 +5,9 @@ E005 RETRY_SCHEDULE; E006 CA_BUNDLE; E007 a dotted path that does not import; E0
 RETENTION_DAYS; E009 REQUIRE_HTTPS; E010 ATTEMPT_DEADLINE shorter than CONNECT_TIMEOUT; E011
 STUCK_AFTER too short; E012 RETRY_JITTER; E013 RESPONSE_BODY_LIMIT; E014 a count below 1;
 E015 TEST_SEND_RATE; E016 SITE_URL; E017 CONNECT_TO; E018 no ENCRYPTION_KEYS with DEBUG off
-(W001 with DEBUG on); E019 an ENCRYPTION_KEYS entry that is not a Fernet key.
+(W001 with DEBUG on); E019 an ENCRYPTION_KEYS entry that is not a Fernet key; E020
+DISABLE_AFTER or WARN_AFTER not a positive duration; E021 WARN_AFTER not shorter than
+DISABLE_AFTER; E022 DISABLE_AFTER_FAILURES.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from numbers import Real
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +29,8 @@ from .encryption import fernet_key_problem
 from .http.addresses import parse_networks
 
 MIN_STUCK_AFTER = 3
+# A century, in seconds: longer durations overflow the date arithmetic they go into.
+_LONGEST = 100 * 365 * 86400
 _RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
 
@@ -79,16 +84,52 @@ def _check_positive_numbers(values: dict[str, Any]) -> list[CheckMessage]:
 
 def _check_retry_schedule(values: dict[str, Any]) -> list[CheckMessage]:
     schedule = values["RETRY_SCHEDULE"]
-    if (
+    if schedule is not None and (
         not isinstance(schedule, list | tuple)
         or not schedule
         or not all(_is_number(seconds) and seconds >= 0 for seconds in schedule)
     ):
-        return [_error("RETRY_SCHEDULE must be a non-empty list of seconds (>= 0).", "E005")]
+        return [
+            _error("RETRY_SCHEDULE must be a non-empty list of seconds (>= 0), or None.", "E005")
+        ]
     jitter = values["RETRY_JITTER"]
     if not _is_number(jitter) or not 0 <= jitter <= 1:
         return [_error("RETRY_JITTER must be a number from 0 to 1.", "E012")]
     return []
+
+
+def _check_auto_disable(values: dict[str, Any]) -> list[CheckMessage]:
+    errors: list[CheckMessage] = [
+        _error(
+            f"{key} must be a positive number of seconds or timedelta (up to 100 years), or None.",
+            "E020",
+        )
+        for key in ("DISABLE_AFTER", "WARN_AFTER")
+        if not _is_duration(values[key])
+    ]
+    disable_after, warn_after = values["DISABLE_AFTER"], values["WARN_AFTER"]
+    if (
+        not errors
+        and None not in (disable_after, warn_after)
+        and _seconds(warn_after) >= _seconds(disable_after)
+    ):
+        # Otherwise the warning could never come before the webhook is switched off.
+        errors.append(_error("WARN_AFTER must be shorter than DISABLE_AFTER.", "E021"))
+    failures = values["DISABLE_AFTER_FAILURES"]
+    if not isinstance(failures, int) or isinstance(failures, bool) or failures < 1:
+        errors.append(_error("DISABLE_AFTER_FAILURES must be a whole number, at least 1.", "E022"))
+    return errors
+
+
+def _is_duration(value: Any) -> bool:
+    """None (off), a positive timedelta, or a positive number of seconds."""
+    return value is None or (
+        (isinstance(value, timedelta) or _is_number(value)) and 0 < _seconds(value) <= _LONGEST
+    )
+
+
+def _seconds(value: timedelta | float) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def _check_ca_bundle(values: dict[str, Any]) -> list[CheckMessage]:
@@ -181,6 +222,7 @@ _CHECKS: tuple[Callable[[dict[str, Any]], list[CheckMessage]], ...] = (
     _check_networks,
     _check_positive_numbers,
     _check_retry_schedule,
+    _check_auto_disable,
     _check_ca_bundle,
     _check_importables,
     _check_counts,

@@ -6,6 +6,7 @@ and lets a site change a value without re-importing anything. ``checks.py`` vali
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,11 +33,19 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BATCHES_PER_WEBHOOK": 1,
     # Bytes of a receiver's response body that are read and kept; the rest is discarded.
     "RESPONSE_BODY_LIMIT": 4096,
-    # Seconds before retry 1, 2, ...; the last repeats. Each wait gets up to +JITTER of itself.
-    "RETRY_SCHEDULE": [10, 60, 300, 1800, 7200, 21600],
+    # Seconds before retry 1, 2, ...; the last repeats. None: a webhook's retries are spread
+    # over about 27 hours whatever its retry_count (``decide.default_retry_schedule``). Each
+    # wait gets up to +JITTER of itself.
+    "RETRY_SCHEDULE": None,
     "RETRY_JITTER": 0.2,
     # The longest Retry-After (429/503) that is honoured, in seconds.
     "RETRY_AFTER_MAX": 3600,
+    # A webhook all of whose attempts failed for DISABLE_AFTER (seconds, or a timedelta), and
+    # at least DISABLE_AFTER_FAILURES of them, is set inactive, with notice; one warning goes
+    # out after WARN_AFTER of failures. None turns either off.
+    "DISABLE_AFTER": timedelta(days=5),
+    "DISABLE_AFTER_FAILURES": 10,
+    "WARN_AFTER": timedelta(days=1),
     # Days that delivery records are kept before `prune` removes them.
     "RETENTION_DAYS": 30,
     # Seconds after which work handed to the broker and not started, or claimed by a worker
@@ -121,8 +130,9 @@ class WebhookSettings:
         return int(self._get("RESPONSE_BODY_LIMIT"))
 
     @property
-    def retry_schedule(self) -> tuple[float, ...]:
-        return tuple(float(seconds) for seconds in self._get("RETRY_SCHEDULE"))
+    def retry_schedule(self) -> tuple[float, ...] | None:
+        schedule = self._get("RETRY_SCHEDULE")
+        return None if schedule is None else tuple(float(seconds) for seconds in schedule)
 
     @property
     def retry_jitter(self) -> float:
@@ -131,6 +141,18 @@ class WebhookSettings:
     @property
     def retry_after_max(self) -> float:
         return float(self._get("RETRY_AFTER_MAX"))
+
+    @property
+    def disable_after(self) -> timedelta | None:
+        return _duration(self._get("DISABLE_AFTER"))
+
+    @property
+    def disable_after_failures(self) -> int:
+        return int(self._get("DISABLE_AFTER_FAILURES"))
+
+    @property
+    def warn_after(self) -> timedelta | None:
+        return _duration(self._get("WARN_AFTER"))
 
     @property
     def retention_days(self) -> int:
@@ -185,6 +207,13 @@ class WebhookSettings:
     def encryption_keys(self) -> tuple[str, ...]:
         keys = self._get("ENCRYPTION_KEYS") or ()
         return tuple(key.decode() if isinstance(key, bytes) else str(key) for key in keys)
+
+
+def _duration(value: timedelta | float | None) -> timedelta | None:
+    """A duration given as a timedelta or as seconds."""
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=float(value))
 
 
 conf = WebhookSettings()

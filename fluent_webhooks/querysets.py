@@ -112,8 +112,10 @@ _CLAIM_SQL = (
     "WHERE e.id = d.event_id AND w.id = d.webhook_id AND d.id = ANY(%s) AND {takeable} "
     "RETURNING {returned}"
 )
-# Due and pending, or abandoned mid-send (parameters: pending, now, sending, now)...
+# Of an active webhook, due and pending or abandoned mid-send (parameters: active, pending,
+# now, sending, now)...
 _TAKEABLE = (
+    "w.status = %s AND "
     "((d.status = %s AND d.next_attempt_at <= %s) OR (d.status = %s AND d.locked_until < %s))"
 )
 # ... or, for a redelivery, in any state but while another claim is live (sending, now).
@@ -122,8 +124,9 @@ _TAKEABLE_MANUALLY = "(d.status <> %s OR d.locked_until < %s)"
 
 class DeliveryQuerySet(models.QuerySet["Delivery"]):
     def claimable(self, now: datetime) -> DeliveryQuerySet:
-        """Deliveries a worker may take now: due and pending, or abandoned mid-send."""
-        return self.filter(
+        """Deliveries a worker may take now: due and pending, or abandoned mid-send, of an
+        active webhook (an inactive one's owed deliveries wait until it is active again)."""
+        return self.filter(webhook__status=WebhookStatus.ACTIVE).filter(
             Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             | Q(status=DeliveryStatus.SENDING, locked_until__lt=now)
         )
@@ -253,6 +256,7 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
                 [DeliveryStatus.SENDING.value, stamp(now)]
                 if manual
                 else [
+                    WebhookStatus.ACTIVE.value,
                     DeliveryStatus.PENDING.value,
                     stamp(now),
                     DeliveryStatus.SENDING.value,

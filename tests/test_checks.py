@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -13,6 +15,20 @@ def ids(settings_value, settings) -> list[str]:
 
 def test_defaults_pass(settings):
     assert ids({}, settings) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"DISABLE_AFTER": None, "WARN_AFTER": None},  # both turned off
+        {"DISABLE_AFTER": 7 * 86400, "WARN_AFTER": 3600},  # seconds
+        {"DISABLE_AFTER": timedelta(days=3), "WARN_AFTER": None},
+        {"RETRY_SCHEDULE": [60, 600]},
+        {"RETRY_SCHEDULE": None},  # the 27 h spread
+    ],
+)
+def test_auto_disable_and_retry_settings_in_every_documented_form_pass(settings, value):
+    assert ids(value, settings) == []
 
 
 @pytest.mark.parametrize(
@@ -47,6 +63,15 @@ def test_defaults_pass(settings):
         ({"ENCRYPTION_KEYS": Fernet.generate_key().decode()}, "fluent_webhooks.E019"),
         ({"ENCRYPTION_KEYS": ["not-a-fernet-key"]}, "fluent_webhooks.E019"),
         ({"ENCRYPTION_KEYS": [Fernet.generate_key().decode(), 42]}, "fluent_webhooks.E019"),
+        ({"DISABLE_AFTER": "5 days"}, "fluent_webhooks.E020"),
+        ({"DISABLE_AFTER": timedelta(days=-1)}, "fluent_webhooks.E020"),
+        ({"WARN_AFTER": 0}, "fluent_webhooks.E020"),
+        ({"WARN_AFTER": float("inf")}, "fluent_webhooks.E020"),
+        ({"WARN_AFTER": True}, "fluent_webhooks.E020"),
+        ({"WARN_AFTER": timedelta(days=5)}, "fluent_webhooks.E021"),
+        ({"WARN_AFTER": 3600, "DISABLE_AFTER": 1800}, "fluent_webhooks.E021"),
+        ({"DISABLE_AFTER_FAILURES": 0}, "fluent_webhooks.E022"),
+        ({"DISABLE_AFTER_FAILURES": 2.5}, "fluent_webhooks.E022"),
     ],
 )
 def test_misconfiguration_is_reported_with_its_id(settings, value, expected):

@@ -209,8 +209,8 @@ def test_a_metrics_directory_that_is_missing_never_stops_a_delivery(tmp_path) ->
         import django
         django.setup()
         from fluent_webhooks import metrics
-        metrics.observe_cancelled(["feed.created"])
-        metrics.observe_cancelled(["feed.created"])
+        metrics.observe_attempts([], [])
+        metrics.observe_attempts([], [])
         print("went on")
         """
     )

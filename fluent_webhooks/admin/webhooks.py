@@ -6,7 +6,9 @@ import json
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
@@ -16,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.cache import never_cache
 
+from .. import health
 from ..delivery.pipeline import send_test
 from ..delivery.preview import preview
 from ..events.catalog import ALL_EVENTS, TEST_EVENT, registry, subscribes_to
@@ -89,6 +92,9 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
         return cast(WebhookQuerySet, super().get_queryset(request)).with_recent_attempts()
 
     def save_model(self, request: HttpRequest, obj: Webhook, form: Any, change: bool) -> None:
+        if change and "status" in form.changed_data and obj.is_active:
+            for field, value in health.REACTIVATED.items():  # a person's fresh start
+                setattr(obj, field, value)
         super().save_model(request, obj, form, change)
         cleared = getattr(form, "cleared_headers", ())
         if cleared:
@@ -192,9 +198,28 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
                 request, text, messages.SUCCESS if outcome.success else messages.ERROR
             )
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        webhook = self.get_object(request, unquote(object_id)) if request.method == "GET" else None
+        if webhook is not None and not webhook.is_active and webhook.disabled_at:
+            messages.warning(
+                request,
+                f"Disabled by the app on {api_datetime(webhook.disabled_at)} UTC: "
+                f"{webhook.disabled_reason} Its owed deliveries are kept; set the status "
+                "to active to resume them.",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.action(description="Activate")
     def activate(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> None:
-        count = queryset.update(status=Webhook.Status.ACTIVE, updated_at=timezone.now())
+        with transaction.atomic():
+            queryset.exclude(status=Webhook.Status.ACTIVE).update(**health.REACTIVATED)
+            count = queryset.update(status=Webhook.Status.ACTIVE, updated_at=timezone.now())
         self.message_user(request, f"Activated {count} webhook(s).", messages.SUCCESS)
 
     @admin.action(description="Deactivate")

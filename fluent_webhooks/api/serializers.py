@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import health
 from ..choices import DeliveryStatus
 from ..formats import api_datetime
 from ..models import Attempt, Delivery, Webhook
@@ -18,6 +19,8 @@ def create_webhook(values: dict[str, Any]) -> Webhook:
 
 
 def update_webhook(webhook: Webhook, values: dict[str, Any]) -> Webhook:
+    if values.get("status") == Webhook.Status.ACTIVE and not webhook.is_active:
+        values = {**values, **health.REACTIVATED}  # a person's fresh start
     for field, value in values.items():
         setattr(webhook, field, value)
     webhook.save(update_fields=[*values, "updated_at"])

@@ -10,6 +10,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import ClassVar
 
 from ..choices import DeliveryStatus
@@ -17,6 +18,13 @@ from ..conf import conf
 from ..http.transport import FailureKind, HttpResult
 
 GONE = 410
+# Without a RETRY_SCHEDULE, a webhook's last retry comes this long after its first failure
+# (Svix retries over about 27 h), whatever its retry_count: an outage of a night or a lunch
+# break loses nothing.
+RETRY_SPAN = 27 * 3600.0
+# How the retries crowd towards the first failure: retry i of n comes at RETRY_SPAN * (i/n)^4,
+# so the first gaps are short (a blip is soon over) and the last are hours (an outage is not).
+_RETRY_CURVE = 4
 # Codes whose Retry-After header is honoured.
 _RETRY_AFTER_CODES = frozenset({429, 503})
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -38,19 +46,6 @@ class Outcome:
     @property
     def next_attempt_at(self) -> datetime | None:
         return None
-
-
-@dataclass(frozen=True)
-class Cancelled(Outcome):
-    """Not attempted: the webhook was switched off while the delivery was owed."""
-
-    reason: str
-
-    status: ClassVar[str] = DeliveryStatus.CANCELLED
-
-    @property
-    def error(self) -> str:
-        return self.reason
 
 
 @dataclass(frozen=True)
@@ -128,7 +123,7 @@ def decide(
     delay = retry_delay(
         attempt_number,
         result,
-        schedule=conf.retry_schedule,
+        schedule=conf.retry_schedule or default_retry_schedule(retry_count),
         jitter=conf.retry_jitter,
         retry_after_max=conf.retry_after_max,
     )
@@ -140,6 +135,14 @@ def is_retryable(result: HttpResult) -> bool:
     if result.ok or result.status_code == GONE:
         return False
     return result.failure not in (FailureKind.BLOCKED, FailureKind.INVALID)
+
+
+def default_retry_schedule(retry_count: int) -> tuple[float, ...]:
+    """The waits before each of ``retry_count`` retries: growing, and adding up to
+    ``RETRY_SPAN`` (before jitter)."""
+    count = max(retry_count, 1)
+    times = [RETRY_SPAN * (i / count) ** _RETRY_CURVE for i in range(count + 1)]
+    return tuple(later - earlier for earlier, later in pairwise(times))
 
 
 def retry_delay(

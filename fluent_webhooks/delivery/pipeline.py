@@ -26,12 +26,11 @@ from ..events.emit import record_event
 from ..http.transport import FailureKind, HttpResult
 from ..models import Delivery, Webhook
 from .build import OutgoingRequest, build_request
-from .decide import AttemptOutcome, Cancelled, Delivered, Outcome, decide
-from .record import cancel, record_attempts, renew_claim
+from .decide import AttemptOutcome, Delivered, Outcome, decide
+from .record import record_attempts, renew_claim
 from .send import Sent, send_batch
 
 TEST_SUCCESS_MESSAGE = "Webhook test successful."
-INACTIVE_REASON = "The webhook is inactive."
 
 
 @dataclass(frozen=True)
@@ -83,15 +82,9 @@ def claim_many(
 
 
 def _deliver_claimed(claimed: list[Delivery], token: uuid.UUID) -> list[Outcome]:
-    inactive = [d for d in claimed if not d.webhook.is_active]
-    outcomes: list[Outcome] = []
-    if inactive:
-        cancel([d.pk for d in inactive], INACTIVE_REASON, token=token)
-        metrics.observe_cancelled(d.event.name for d in inactive)
-        outcomes += [Cancelled(d.pk, d.webhook_id, INACTIVE_REASON) for d in inactive]
-    active = [d for d in claimed if d.webhook.is_active]
-    outcomes += _attempt(active, token, may_retry=True)
-    return outcomes
+    # The claim takes only deliveries of active webhooks: an inactive one's owed deliveries
+    # wait, untouched, until it is active again.
+    return list(_attempt(claimed, token, may_retry=True))
 
 
 def redeliver(delivery_id: uuid.UUID) -> Outcome | None:
@@ -139,7 +132,7 @@ def send_test(webhook: Webhook, user: Any = None) -> TestOutcome:
         claimed_at=now,
         next_attempt_at=now,
     )
-    (outcome,) = _attempt([delivery], token, may_retry=False, manual=True)
+    (outcome,) = _attempt([delivery], token, may_retry=False, manual=True, test=True)
     return TestOutcome(
         success=isinstance(outcome, Delivered),
         status_code=outcome.result.status_code,
@@ -149,9 +142,16 @@ def send_test(webhook: Webhook, user: Any = None) -> TestOutcome:
 
 
 def _attempt(
-    deliveries: list[Delivery], token: uuid.UUID, *, may_retry: bool, manual: bool = False
+    deliveries: list[Delivery],
+    token: uuid.UUID,
+    *,
+    may_retry: bool,
+    manual: bool = False,
+    test: bool = False,
 ) -> list[AttemptOutcome]:
-    """Build, send, decide and record, recording each group of answers as it comes."""
+    """Build, send, decide and record, recording each group of answers as it comes.
+
+    A ``test`` send's result does not count towards the webhook's run of failures."""
     lease = timedelta(seconds=conf.stuck_after)
     outcomes: list[AttemptOutcome] = []
     requests, unbuildable = _build_all(deliveries)
@@ -175,7 +175,7 @@ def _attempt(
             )
             for item in sent
         ]
-        record_attempts(sent, group, token=token, manual=manual)
+        record_attempts(sent, group, token=token, manual=manual, counted=not test)
         metrics.observe_attempts(sent, group, manual=manual)
         outcomes += group
     return outcomes

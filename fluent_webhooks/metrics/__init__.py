@@ -11,7 +11,7 @@ is set.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -46,17 +46,6 @@ def observe_attempts(
             from . import instruments
 
             instruments.observe_attempts(sent, outcomes, manual=manual)
-        except Exception:
-            _report_failure()
-
-
-def observe_cancelled(event_names: Iterable[str]) -> None:
-    """Count deliveries closed unsent (their webhook was switched off)."""
-    if AVAILABLE:
-        try:
-            from . import instruments
-
-            instruments.observe_cancelled(event_names)
         except Exception:
             _report_failure()
 

@@ -8,7 +8,7 @@ label set once, so a batch of 50 costs a few increments, not 50.
 from __future__ import annotations
 
 from collections import Counter as Tally
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from prometheus_client import Counter, Histogram
 
@@ -69,8 +69,3 @@ def observe_attempts(
         ATTEMPTS.labels(label, event_name).inc(count)
     for (status, event_name), count in deliveries.items():
         DELIVERIES.labels(status, event_name).inc(count)
-
-
-def observe_cancelled(event_names: Iterable[str]) -> None:
-    for event_name, count in Tally(event_names).items():
-        DELIVERIES.labels("cancelled", event_name).inc(count)
