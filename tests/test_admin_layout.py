@@ -50,6 +50,7 @@ def site(db):
 def shoot(page, name: str, width: int) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / f"{name}-{width}.png", full_page=True)
+    page.screenshot(path=SHOTS / f"{name}-{width}-screen.png")  # what a first look sees
 
 
 def at_width(page, width: int) -> None:
@@ -67,10 +68,10 @@ def test_webhook_list_shows_every_column(page, site, width):
     shoot(page, "webhook-list", width)
     assert overflow(page) == []
     columns = page.evaluate(
-        """() => {
+        r"""() => {
         const edge = document.querySelector('#changelist .results').getBoundingClientRect().right;
         return [...document.querySelectorAll('#result_list thead th')].map(th => [
-            th.innerText.trim(), th.getBoundingClientRect().width > 20
+            th.innerText.trim().replace(/\s+/g, ' '), th.getBoundingClientRect().width > 20
                 && th.getBoundingClientRect().right <= edge + 1]);
     }"""
     )
@@ -90,6 +91,12 @@ def test_webhook_list_shows_every_column(page, site, width):
         .get_attribute("title")
         .startswith("HTTPSConnectionPool")
     )
+    if width == 1920:  # the admin's dark theme: the badges and bars keep their meaning
+        page.emulate_media(color_scheme="dark")
+        shoot(page, "webhook-list-dark", width)
+        badge = page.locator(".fw-badge.fw-error").first
+        assert badge.evaluate("b => getComputedStyle(b).color") != "rgb(186, 33, 33)"
+        page.emulate_media(color_scheme="light")
     # The event filter: one drop-down grouped as the catalog is, not 24 lines; it filters.
     event_filter = page.locator("select[data-fw-navigate]")
     assert event_filter.locator("optgroup").count() == 7

@@ -138,7 +138,7 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
     def short_last_error(self, webhook: Webhook) -> str:
         return truncated(webhook.last_error or "", "fw-truncate fw-error")
 
-    @admin.display(description="success (24 h)")
+    @admin.display(description="success (24\u00a0h)")  # one line, not "(24 | h)"
     def success_rate(self, webhook: Webhook) -> str:
         return rate_bar(success_rate(webhook), getattr(webhook, "attempts_24h", 0))
 
