@@ -138,7 +138,7 @@ class DeliveryAdmin(ReadOnlyLog, _DeliveryAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, delivery: Delivery) -> str:
-        return badge(delivery.get_status_display(), STATUS_TONES[delivery.status])
+        return badge(delivery.get_status_display(), STATUS_TONES.get(delivery.status, "quiet"))
 
     @admin.display(description="HTTP", ordering="last_status_code")
     def http_status(self, delivery: Delivery) -> str:

@@ -5,7 +5,13 @@
   const list = document.getElementById("received");
   if (!list) return;
   const storageKey = "inspector-open:" + location.pathname;
-  const opened = new Set(JSON.parse(sessionStorage.getItem(storageKey) || "[]"));
+  let remembered = [];
+  try {
+    remembered = JSON.parse(sessionStorage.getItem(storageKey) || "[]");
+  } catch (error) {
+    // Unreadable: start with everything folded.
+  }
+  const opened = new Set(Array.isArray(remembered) ? remembered : []);
 
   function restore(root) {
     root.querySelectorAll("details[data-key]").forEach(function (details) {
