@@ -89,12 +89,15 @@ def test_staff_without_the_permission_sees_nothing(member_user, webhook):
 
 
 def test_list_shows_health(admin_user, webhook):
-    Webhook.objects.filter(pk=webhook.pk).update(last_error="HTTP 500: " + "x" * 100)
+    error = "HTTP 500: " + "x" * 100
+    Webhook.objects.filter(pk=webhook.pk).update(last_error=error, consecutive_failures=3)
     page = client_for(admin_user).get(CHANGELIST).content.decode()
-    assert "2 event(s)" in page
+    assert "2 of 24" in page
     assert 'title="feed.created, comment.created"' in page
-    assert "HTTP 500: xxx" in page
-    assert "…" in page
+    # One line cut by the stylesheet, the whole error on hover.
+    assert f'class="fw-truncate fw-error" title="{error}"' in page
+    failing = 'title="Active; its last 3 deliveries failed">Failing: 3</span>'
+    assert f'<span class="fw-badge fw-error" {failing}' in page
 
 
 def test_secret_is_masked_revealed_on_request_and_rotated(admin_user, webhook):
@@ -227,3 +230,65 @@ def test_redelivering_many_hands_them_to_the_worker(admin_user, webhook, monkeyp
     assert "handed to the worker" in text
     assert sorted(queued) == sorted(selected)
     assert not Attempt.objects.exists()  # nothing was sent inside the request
+
+
+def delivery_of(webhook, status: str = "failed") -> Delivery:
+    event = Event.objects.create(name="feed.created", body='{"event":"feed.created","data":{}}')
+    return Delivery.objects.create(event=event, webhook=webhook, status=status, attempt_count=1)
+
+
+def redeliver_url(delivery: Delivery) -> str:
+    return reverse("admin:fluent_webhooks_delivery_redeliver", args=[delivery.pk])
+
+
+@responses.activate
+def test_delivery_page_redeliver_button_makes_a_manual_attempt(admin_user, webhook):
+    responses.post(webhook.url, status=200)
+    delivery = delivery_of(webhook)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    change = client.get(f"/admin/fluent_webhooks/delivery/{delivery.pk}/change/")
+    page = change.content.decode()
+    assert f'action="{redeliver_url(delivery)}"' in page
+    token = change.cookies["csrftoken"].value
+    response = client.post(redeliver_url(delivery), {"csrfmiddlewaretoken": token}, follow=True)
+    assert response.redirect_chain[-1][0].endswith(f"/delivery/{delivery.pk}/change/")
+    assert f"Delivery {delivery.pk} redelivered." in [str(m) for m in response.context["messages"]]
+    attempt = Attempt.objects.get(delivery=delivery)
+    assert (attempt.manual, attempt.number, attempt.status_code) == (True, 2, 200)
+
+
+def test_redeliver_button_refuses_get_missing_csrf_and_outsiders(admin_user, member_user, webhook):
+    delivery = delivery_of(webhook)
+    assert client_for(admin_user).get(redeliver_url(delivery)).status_code == 405
+    no_token = Client(enforce_csrf_checks=True)
+    no_token.force_login(admin_user)
+    assert no_token.post(redeliver_url(delivery)).status_code == 403
+    member_user.is_staff = True  # staff, without manage_webhooks
+    member_user.save()
+    assert client_for(member_user).post(redeliver_url(delivery)).status_code == 403
+    assert not Attempt.objects.exists()
+
+
+@responses.activate
+def test_redeliver_button_shares_the_outbound_budget(admin_user, webhook, settings):
+    settings.FLUENT_WEBHOOKS = {**settings.FLUENT_WEBHOOKS, "TEST_SEND_RATE": "1/min"}
+    responses.post(webhook.url, status=200)
+    delivery = delivery_of(webhook)
+    client = client_for(admin_user)
+    client.post(redeliver_url(delivery))
+    second = client.post(redeliver_url(delivery), follow=True)
+    assert "Too many redeliveries" in " ".join(str(m) for m in second.context["messages"])
+    assert len(responses.calls) == 1
+
+
+def test_delivery_page_shows_next_attempt_only_while_one_is_owed(admin_user, webhook):
+    client = client_for(admin_user)
+    done = delivery_of(webhook, status="succeeded")
+    page = client.get(f"/admin/fluent_webhooks/delivery/{done.pk}/change/").content.decode()
+    assert "field-next_attempt_at" not in page
+    assert "field-completed_at" in page
+    owed = delivery_of(webhook, status="pending")
+    page = client.get(f"/admin/fluent_webhooks/delivery/{owed.pk}/change/").content.decode()
+    assert "field-next_attempt_at" in page
+    assert "field-completed_at" not in page

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
@@ -19,6 +20,7 @@ from fluent_webhooks.signatures.fluent import SIGNATURE_HEADER
 from .models import Inbox, ReceivedDelivery
 
 MAX_BODY = 1024 * 1024
+PER_PAGE = 25
 
 
 @csrf_exempt
@@ -27,11 +29,15 @@ def inbox(request: HttpRequest, token: str) -> HttpResponse:
     box = get_object_or_404(Inbox, token=token)
     if request.method == "POST":
         return _receive(request, box)
-    received = list(box.received.all()[:200])
-    for item in received:
+    events = list(box.received.order_by("event").values_list("event", flat=True).distinct())
+    event = request.GET.get("event", "")
+    shown = box.received.filter(event=event) if event else box.received.all()
+    page = Paginator(shown, PER_PAGE).get_page(request.GET.get("page"))
+    for item in page.object_list:
         item.pretty_body = _pretty(item.body)
         item.chat = chat_view(item.body)
-    return render(request, "inspector/inbox.html", {"inbox": box, "received": received})
+    context = {"inbox": box, "page": page, "events": events, "event": event}
+    return render(request, "inspector/inbox.html", context)
 
 
 def _receive(request: HttpRequest, box: Inbox) -> HttpResponse:

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
 from django.utils.html import format_html
 
+from ..choices import FINAL_DELIVERY_STATUSES, DeliveryStatus
 from ..delivery.pipeline import redeliver
 from ..dispatch.deliveries import hand_out_redeliveries
 from ..models import Attempt, Delivery
+from .display import ADMIN_CSS, ADMIN_JS, Tone, ago, attempt_result, badge, folded, local_time
+from .filters import DeliveryEventFilter
 from .permissions import ReadOnlyLog, over_outbound_budget
 
 MAX_REDELIVER_AT_ONCE = 20
+
+STATUS_TONES: dict[str, Tone] = {
+    DeliveryStatus.PENDING: "warn",
+    DeliveryStatus.SENDING: "warn",
+    DeliveryStatus.SUCCEEDED: "ok",
+    DeliveryStatus.FAILED: "error",
+    DeliveryStatus.CANCELLED: "quiet",
+}
 
 
 if TYPE_CHECKING:
@@ -32,45 +47,67 @@ class AttemptInline(ReadOnlyLog, _AttemptInline):
     ordering = ("number",)
     fields = (
         "number",
-        "manual",
-        "started_at",
-        "succeeded",
-        "status_code",
-        "duration_ms",
+        "kind",
+        "started",
+        "result",
+        "duration",
         "error",
-        "response_excerpt",
+        "response",
         "headers_sent",
     )
     readonly_fields = fields
 
+    @admin.display(description="kind")
+    def kind(self, attempt: Attempt) -> str:
+        # Words, not the admin's red cross: an automatic attempt is not a failure.
+        return "manual" if attempt.manual else "automatic"
+
+    @admin.display(description="started at")
+    def started(self, attempt: Attempt) -> str:
+        return format_html('<span class="fw-nowrap">{}</span>', local_time(attempt.started_at))
+
+    @admin.display(description="result")
+    def result(self, attempt: Attempt) -> str:
+        return attempt_result(attempt)
+
+    @admin.display(description="duration")
+    def duration(self, attempt: Attempt) -> str:
+        return format_html('<span class="fw-nowrap">{} ms</span>', attempt.duration_ms)
+
+    @admin.display(description="response")
+    def response(self, attempt: Attempt) -> str:
+        return folded("body", attempt.response_excerpt)
+
     @admin.display(description="request headers")
     def headers_sent(self, attempt: Attempt) -> str:
         lines = "\n".join(f"{name}: {value}" for name, value in attempt.request_headers.items())
-        return format_html("<pre>{}</pre>", lines)
+        return folded(f"{len(attempt.request_headers)} headers", lines)
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyLog, _DeliveryAdmin):
     list_display = (
-        "id",
+        "short_id",
         "event_name",
         "webhook",
-        "status",
+        "status_badge",
         "attempt_count",
-        "last_status_code",
-        "created_at",
+        "http_status",
+        "created",
     )
-    list_filter = ("status", "webhook", "event__name", "created_at")
+    list_display_links = ("short_id",)
+    list_filter = ("status", "webhook", DeliveryEventFilter, "created_at")
     list_select_related = ("event", "webhook")
+    list_per_page = 50
     search_fields = ("id", "event__name", "webhook__name")
-    date_hierarchy = "created_at"
     actions = ("redeliver_action",)
     inlines = (AttemptInline,)
+    change_form_template = "admin/fluent_webhooks/delivery_change_form.html"
     fields = (
         "id",
         "webhook",
         "event_name",
-        "status",
+        "status_badge",
         "attempt_count",
         "next_attempt_at",
         "last_status_code",
@@ -81,9 +118,35 @@ class DeliveryAdmin(ReadOnlyLog, _DeliveryAdmin):
     )
     readonly_fields = fields
 
+    class Media:
+        css = {"all": (ADMIN_CSS,)}
+        js = (ADMIN_JS,)
+
+    def get_fields(self, request: HttpRequest, obj: Delivery | None = None) -> Any:
+        if obj is not None and obj.status in FINAL_DELIVERY_STATUSES:
+            return [name for name in self.fields if name != "next_attempt_at"]
+        return [name for name in self.fields if name != "completed_at"]
+
+    @admin.display(description="id", ordering="id")
+    def short_id(self, delivery: Delivery) -> str:
+        # The first 8 hex digits tell deliveries apart on a page; the whole id is on hover.
+        return format_html('<code title="{}">{}</code>', delivery.pk, str(delivery.pk)[:8])
+
     @admin.display(description="event", ordering="event__name")
     def event_name(self, delivery: Delivery) -> str:
         return delivery.event.name
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, delivery: Delivery) -> str:
+        return badge(delivery.get_status_display(), STATUS_TONES.get(delivery.status, "quiet"))
+
+    @admin.display(description="HTTP", ordering="last_status_code")
+    def http_status(self, delivery: Delivery) -> str:
+        return str(delivery.last_status_code or "-")
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, delivery: Delivery) -> str:
+        return ago(delivery.created_at)
 
     @admin.display(description="payload")
     def payload(self, delivery: Delivery) -> str:
@@ -101,6 +164,26 @@ class DeliveryAdmin(ReadOnlyLog, _DeliveryAdmin):
             if name != "delete_selected"
         }
 
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<uuid:delivery_id>/redeliver/",
+                self.admin_site.admin_view(self.redeliver_view),
+                name="fluent_webhooks_delivery_redeliver",
+            ),
+            *super().get_urls(),
+        ]
+
+    def redeliver_view(self, request: HttpRequest, delivery_id: uuid.UUID) -> HttpResponse:
+        """The delivery page's Redeliver button: the list action, for this one delivery."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        delivery = get_object_or_404(Delivery, pk=delivery_id)
+        self.redeliver_selected(request, [delivery.pk])
+        return redirect("admin:fluent_webhooks_delivery_change", delivery.pk)
+
     @admin.action(description="Redeliver now (a manual attempt, same delivery id)")
     def redeliver_action(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         selected = list(queryset.values_list("pk", flat=True)[: MAX_REDELIVER_AT_ONCE + 1])
@@ -111,6 +194,10 @@ class DeliveryAdmin(ReadOnlyLog, _DeliveryAdmin):
                 messages.ERROR,
             )
             return
+        self.redeliver_selected(request, selected)
+
+    def redeliver_selected(self, request: HttpRequest, selected: list[uuid.UUID]) -> None:
+        """Redeliver within the user's outbound budget; several through the worker, one now."""
         if over_outbound_budget(self, request, "redeliveries"):
             return
         if len(selected) > 1:  # the worker sends them; this request does not wait for them

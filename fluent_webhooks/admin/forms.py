@@ -52,6 +52,8 @@ class IndentedJSONField(BoundedJSONField):
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
+        if value is None:  # no template: an empty box, not the word null
+            return ""
         return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
 
 
@@ -63,7 +65,12 @@ else:  # generic only in django-stubs
 
 class WebhookForm(_ModelForm):
     # A plain text field: the URL rules (and their messages) are the API's, not URLField's.
-    url = forms.CharField(label="URL", max_length=2048)
+    # A box that wraps, so a long URL is seen whole; a line break in it is refused by the rules.
+    url = forms.CharField(
+        label="URL",
+        max_length=2048,
+        widget=forms.Textarea(attrs={"rows": 1, "class": "fw-url-input", "spellcheck": "false"}),
+    )
     events = forms.MultipleChoiceField(
         choices=event_choices,
         widget=forms.CheckboxSelectMultiple,

@@ -16,9 +16,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 
 from .. import health
+from ..choices import WebhookFormat
 from ..delivery.pipeline import send_test
 from ..delivery.preview import preview
 from ..events.catalog import ALL_EVENTS, TEST_EVENT, registry, subscribes_to
@@ -27,26 +29,21 @@ from ..models import Attempt, Webhook
 from ..querysets import WebhookQuerySet, success_rate
 from ..rotation import DEFAULT_GRACE_PERIOD, previous_secrets, rotate_secret
 from ..secret_keys import mask_secret
+from .display import (
+    ADMIN_CSS,
+    ADMIN_JS,
+    ago,
+    attempt_result,
+    badge,
+    local_time,
+    rate_bar,
+    truncated,
+)
+from .filters import WebhookEventFilter
 from .forms import WebhookForm
 from .permissions import ManageWebhooksPermission, over_outbound_budget
 
 RECENT_ATTEMPTS = 20
-
-
-class EventFilter(admin.SimpleListFilter):
-    title = "event"
-    parameter_name = "event"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(name, name) for name in registry.names()]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Webhook]) -> QuerySet[Webhook]:
-        event = self.value()
-        if not event:
-            return queryset
-        # events is a JSON list; containment differs between databases, and webhooks are few.
-        matching = [w.pk for w in queryset if subscribes_to(w.events, event)]
-        return queryset.filter(pk__in=matching)
 
 
 if TYPE_CHECKING:
@@ -59,15 +56,14 @@ else:  # generic only in django-stubs
 class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
     form = WebhookForm
     list_display = (
-        "name",
-        "url",
+        "name_and_url",
         "subscribed_events",
-        "status",
-        "last_triggered_at",
+        "status_badge",
+        "last_triggered",
         "short_last_error",
         "success_rate",
     )
-    list_filter = ("status", EventFilter)
+    list_filter = ("status", WebhookEventFilter)
     search_fields = ("name", "url")
     actions = ("send_test_action", "activate", "deactivate")
     readonly_fields = (
@@ -80,13 +76,17 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
         "preview_control",
     )
     fieldsets = (
-        (None, {"fields": ("name", "url", "format", "template", "status", "retry_count")}),
+        (None, {"fields": ("name", "url", "format", ("status", "retry_count"), "preview_control")}),
+        ("Template", {"fields": ("template",), "classes": ("collapse",)}),
         ("Events", {"fields": ("events",)}),
         ("Security", {"fields": ("secret_control", "headers")}),
         ("Health", {"fields": ("last_triggered_at", "last_error", "created_at", "updated_at")}),
-        ("Preview", {"fields": ("preview_control",)}),
         ("Recent attempts", {"fields": ("recent_attempts",)}),
     )
+
+    class Media:
+        css = {"all": (ADMIN_CSS,)}
+        js = (ADMIN_JS,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Webhook]:
         return cast(WebhookQuerySet, super().get_queryset(request)).with_recent_attempts()
@@ -108,32 +108,58 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Webhook | None = None) -> Any:
         if obj is None:  # a new webhook has no secret, health or attempts to show yet
             return (
-                (None, {"fields": ("name", "url", "format", "template", "status", "retry_count")}),
+                (None, {"fields": ("name", "url", "format", ("status", "retry_count"))}),
+                ("Template", {"fields": ("template",), "classes": ("collapse",)}),
                 ("Events", {"fields": ("events",)}),
                 ("Custom headers", {"fields": ("headers",)}),
             )
+        if obj.format == WebhookFormat.TEMPLATE:  # the template is what it sends: show it
+            return tuple(
+                (name, {**options, "classes": ()}) if name == "Template" else (name, options)
+                for name, options in self.fieldsets
+            )
         return self.fieldsets
+
+    @admin.display(description="webhook", ordering="name")
+    def name_and_url(self, webhook: Webhook) -> str:
+        return format_html(
+            '{}<span class="fw-truncate fw-url" title="{}">{}</span>',
+            webhook.name,
+            webhook.url,
+            webhook.url.removeprefix("https://"),
+        )
 
     @admin.display(description="events")
     def subscribed_events(self, webhook: Webhook) -> str:
         if ALL_EVENTS in webhook.events:
-            return "All events"
+            return format_html('<span title="{}">all (*)</span>', "Every event, also future ones")
         names = ", ".join(webhook.events)
-        return format_html('<span title="{}">{} event(s)</span>', names, len(webhook.events))
+        label = f"{len(webhook.events)} of {len(registry)}"
+        return format_html('<span class="fw-nowrap" title="{}">{}</span>', names, label)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, webhook: Webhook) -> str:
+        if webhook.status != Webhook.Status.ACTIVE:
+            return badge(webhook.get_status_display(), "quiet", webhook.disabled_reason or "")
+        if webhook.consecutive_failures:
+            return badge(
+                f"Failing: {webhook.consecutive_failures}",
+                "error",
+                f"Active; its last {webhook.consecutive_failures} deliveries failed",
+            )
+        return badge(webhook.get_status_display(), "ok")
+
+    @admin.display(description="last triggered", ordering="last_triggered_at")
+    def last_triggered(self, webhook: Webhook) -> str:
+        return ago(webhook.last_triggered_at)
 
     @admin.display(description="last error")
     def short_last_error(self, webhook: Webhook) -> str:
-        error = webhook.last_error or ""
-        if len(error) <= 60:
-            return error or "-"
-        return format_html('<span title="{}">{}…</span>', error, error[:60])
+        return truncated(webhook.last_error or "", "fw-truncate fw-error")
 
-    @admin.display(description="success (24 h)")
+    @admin.display(description="success (24\u00a0h)")  # one line, not "(24 | h)"
     def success_rate(self, webhook: Webhook) -> str:
-        rate = success_rate(webhook)
-        if rate is None:
-            return "-"
-        return f"{100 * rate:.0f}% of {getattr(webhook, 'attempts_24h', 0)}"
+        return rate_bar(success_rate(webhook), getattr(webhook, "attempts_24h", 0))
 
     @admin.display(description="secret")
     def secret_control(self, webhook: Webhook) -> str:
@@ -153,7 +179,7 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
 
     @admin.display(description="last 20 attempts")
     def recent_attempts(self, webhook: Webhook) -> str:
-        attempts = (
+        attempts = list(
             Attempt.objects.filter(delivery__webhook=webhook)
             .select_related("delivery__event")
             .order_by("-started_at")[:RECENT_ATTEMPTS]
@@ -162,25 +188,33 @@ class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
             return "No attempts yet."
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td>"
-            "<td>{} ms</td><td>{}</td></tr>",
+            "<tr><td class='fw-nowrap'>{}</td><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td>"
+            "<td class='fw-nowrap'>{} ms</td><td>{}</td></tr>",
             (
                 (
-                    timezone.localtime(a.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    local_time(a.started_at),
                     reverse("admin:fluent_webhooks_delivery_change", args=[a.delivery_id]),
                     a.delivery.event.name,
                     a.number,
-                    "yes" if a.succeeded else "no",
-                    a.status_code or "-",
+                    attempt_result(a),
                     a.duration_ms,
-                    a.error[:120] or "-",
+                    truncated(a.error, "fw-truncate fw-error"),
                 )
                 for a in attempts
             ),
         )
+        failed = [a for a in attempts if not a.succeeded]
+        summary = f"{len(attempts) - len(failed)} of {len(attempts)} succeeded"
+        if failed:
+            summary += f"; last failure {local_time(failed[0].started_at)}: {failed[0].error}"
+        # Folded: the summary is the glance, the table the detail, and the page stays short.
         return format_html(
-            "<table><thead><tr><th>time</th><th>event</th><th>attempt</th><th>ok</th>"
-            "<th>status</th><th>duration</th><th>error</th></tr></thead><tbody>{}</tbody></table>",
+            "<details class='fw-recent'><summary class='{}'>{}</summary>"
+            "<table class='fw-compact fw-attempts'><thead><tr><th>time</th><th>event</th>"
+            "<th>attempt</th><th>result</th><th>duration</th><th>error</th></tr></thead>"
+            "<tbody>{}</tbody></table></details>",
+            "fw-error" if failed else "",
+            Truncator(summary).chars(160),
             rows,
         )
 
