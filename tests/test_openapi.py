@@ -84,6 +84,12 @@ def test_every_endpoint_and_method_is_documented_with_its_errors():
     }
 
 
+def test_each_operation_has_its_own_id_though_put_and_patch_share_a_handler():
+    ids = [operation["operationId"] for _, _, operation in operations(openapi_document())]
+    assert len(ids) == len(set(ids))
+    assert {"updateWebhook", "patchWebhook"} <= set(ids)
+
+
 def test_errors_have_the_documented_shape():
     schemas = openapi_document()["components"]["schemas"]
     assert schemas["Error"]["required"] == ["code", "data", "message"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -240,12 +241,17 @@ SETTINGS = {
 }
 
 _document: dict[str, Any] | None = None
+# patched_settings swaps drf-spectacular's global settings in and out: two threads generating
+# at once would leave ours in place for the host's own schema.
+_generating = threading.Lock()
 
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document of the API as the site routes it (generated once per process)."""
     global _document
-    if _document is None:
+    with _generating:
+        if _document is not None:
+            return _document
         with patched_settings(SETTINGS):
             generator = SchemaGenerator()  # type: ignore[no-untyped-call]
             generated = generator.get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
