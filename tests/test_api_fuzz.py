@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from django.core.management.color import no_style
+from django.db import connection
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -82,6 +84,10 @@ def seeded(transactional_db, django_user_model) -> None:
         (3, "https://discord.com/api/webhooks/1/x", "discord"),
     ):
         Webhook.objects.create(pk=pk, name=f"seed {pk}", url=url, events=["*"], format=fmt)
+    # Explicit ids leave PostgreSQL's sequence behind: the next create would take id 1.
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [Webhook]):
+            cursor.execute(statement)
 
 
 @schema.parametrize()

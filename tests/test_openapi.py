@@ -7,6 +7,7 @@ import json
 from io import StringIO
 from pathlib import Path
 
+import jsonschema
 import pytest
 from django.core.management import call_command
 from drf_spectacular.utils import extend_schema
@@ -159,3 +160,34 @@ def test_a_new_view_needs_only_its_operation_to_get_the_shared_errors():
     operation = document["paths"]["/webhooks/{webhook_id}/rotate"]["post"]
     assert sorted(operation["responses"]) == ["200", "401", "403", "404", "409"]
     assert operation["operationId"] == "rotateSecret"
+
+
+def request_schema_accepts(component: str, body: dict) -> bool:
+    document = openapi_document()
+    validator = jsonschema.Draft7Validator(
+        {"$ref": f"#/components/schemas/{component}", "components": document["components"]}
+    )
+    return validator.is_valid(body)
+
+
+def test_the_document_accepts_what_the_api_accepts(api):
+    # Schemathesis found the document stricter than rules.py: a number as a name, a whole
+    # number as a string as a retry count, and an empty header value are all taken.
+    body = {
+        "name": 5,
+        "url": "https://hooks.example.com/x",
+        "events": ["feed.created"],
+        "retry_count": "3",
+        "headers": {"X-Empty": ""},
+    }
+    assert request_schema_accepts("WebhookNewRequest", body)
+    assert api.post(API, body, format="json").status_code == 201
+    assert request_schema_accepts("PatchedWebhookChangesRequest", {"retry_count": 2.0})
+
+
+def test_the_document_refuses_what_the_api_refuses():
+    assert not request_schema_accepts("WebhookNewRequest", {"name": "x", "url": "https://a.b"})
+    assert not request_schema_accepts(
+        "WebhookNewRequest", {"name": "x", "url": "https://a.b", "events": ["no.such.event"]}
+    )
+    assert not request_schema_accepts("PatchedWebhookChangesRequest", {"retry_count": 11})

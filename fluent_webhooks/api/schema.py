@@ -188,6 +188,16 @@ def _own_copy(method: Callable[..., Any]) -> Callable[..., Any]:
     return copy
 
 
+class BasicScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """HTTP Basic: a username and a password (an application password, say)."""
+
+    target_class = "fluent_webhooks.api.authentication.BasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
+        return {"type": "http", "scheme": "basic"}
+
+
 class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """``Authorization: Bearer <key>`` (``Token <key>`` is accepted too)."""
 

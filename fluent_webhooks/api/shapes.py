@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..choices import WebhookFormat, WebhookStatus
+from ..events.catalog import ALL_EVENTS, TEST_EVENT, registry
 from ..rules import MAX_NAME_LENGTH, MAX_RETRY_COUNT
 from ..secret_keys import MAX_SECRET_LENGTH, MIN_SECRET_LENGTH
 
@@ -21,7 +24,53 @@ _EVENTS = (
     "are refused."
 )
 _HEADERS = "Custom HTTP headers sent with each delivery: header name to Latin-1 value."
+_URL = "HTTPS (unless the site allows http), to a public address."
 _TEMPLATE = "The message template of the `template` format (JSON with placeholders), or null."
+
+
+class EventNameField(serializers.CharField):
+    """An event name a webhook may subscribe to: the catalog's (as the site registered them
+    when the document is generated) or ``*``; ``EventNameScheme`` documents the list."""
+
+    def __init__(self, *, test_event: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.test_event = test_event
+
+
+class EventNameScheme(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
+    target_class = EventNameField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        extra = [TEST_EVENT] if self.target.test_event else [ALL_EVENTS]
+        return {"type": "string", "enum": [*registry.names(), *extra]}
+
+
+# What rules.py takes besides the plain type, as DRF's fields took it (Schemathesis found the
+# document stricter than the code): a number as a name, a whole number written as a string
+# or as 3.0 as a retry count.
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH},
+            {"type": "number"},
+        ]
+    }
+)
+class NameField(serializers.CharField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": MAX_RETRY_COUNT},
+            {"type": "number", "minimum": 0, "maximum": MAX_RETRY_COUNT},
+            {"type": "string", "pattern": r"^\s*[0-9]+\s*$"},
+        ]
+    }
+)
+class RetryCountField(serializers.IntegerField):
+    pass
 
 
 class WebhookSerializer(serializers.Serializer[Any]):
@@ -56,19 +105,17 @@ class WebhookListSerializer(serializers.Serializer[Any]):
 class WebhookChangesSerializer(serializers.Serializer[Any]):
     """The fields a client may set; read-only and unknown fields are ignored."""
 
-    name = serializers.CharField(max_length=MAX_NAME_LENGTH, required=False)
-    url = serializers.CharField(
-        required=False,
-        help_text="HTTPS (unless the site allows http), to a public address.",
-    )
+    name = NameField(allow_blank=True, required=False)
+    url = serializers.URLField(required=False, help_text=_URL)
     events = serializers.ListField(
-        child=serializers.CharField(), min_length=1, required=False, help_text=_EVENTS
+        child=EventNameField(), min_length=1, required=False, help_text=_EVENTS
     )
     status = serializers.ChoiceField(choices=WebhookStatus.choices, required=False)
+    # An empty value is a header too (Schemathesis: the document said at least one character).
     headers = serializers.DictField(
-        child=serializers.CharField(), required=False, help_text=_HEADERS
+        child=serializers.CharField(allow_blank=True), required=False, help_text=_HEADERS
     )
-    retry_count = serializers.IntegerField(min_value=0, max_value=MAX_RETRY_COUNT, required=False)
+    retry_count = RetryCountField(required=False)
     format = serializers.ChoiceField(
         choices=WebhookFormat.choices,
         required=False,
@@ -78,11 +125,9 @@ class WebhookChangesSerializer(serializers.Serializer[Any]):
 
 
 class WebhookNewSerializer(WebhookChangesSerializer):
-    name = serializers.CharField(max_length=MAX_NAME_LENGTH)
-    url = serializers.CharField(
-        help_text="HTTPS (unless the site allows http), to a public address."
-    )
-    events = serializers.ListField(child=serializers.CharField(), min_length=1, help_text=_EVENTS)
+    name = NameField(allow_blank=True)
+    url = serializers.URLField(help_text=_URL)
+    events = serializers.ListField(child=EventNameField(), min_length=1, help_text=_EVENTS)
     secret = serializers.CharField(
         min_length=MIN_SECRET_LENGTH,
         max_length=MAX_SECRET_LENGTH,
@@ -101,7 +146,7 @@ class TestSendSerializer(serializers.Serializer[Any]):
 
 
 class PreviewEventSerializer(serializers.Serializer[Any]):
-    event = serializers.CharField(help_text="An event of the catalog, or `webhook.test`.")
+    event = EventNameField(test_event=True, help_text="An event of the catalog, or `webhook.test`.")
     data = serializers.DictField(  # type: ignore[assignment]  # describes; never serializes
         required=False,
         allow_null=True,
