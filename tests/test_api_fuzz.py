@@ -25,8 +25,8 @@ from fluent_webhooks.models import Webhook
 from tests.conftest import PASSWORD, basic_auth
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
-# About 1,280 requests in all (8 operations x 2 roles, with Schemathesis's extra requests for
-# undocumented methods and missing credentials); a few minutes on a loaded 2-core machine.
+# Over 1,000 requests in all (8 operations x 2 roles, with Schemathesis's own requests for
+# undocumented methods and missing credentials); about a minute on a loaded 2-core machine.
 EXAMPLES_PER_OPERATION = 30
 MIN_REQUESTS = 1000
 ROLES = ("admin", "anonymous")
