@@ -33,4 +33,4 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache example_project/.broker db.sqlite3
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis example_project/.broker db.sqlite3
