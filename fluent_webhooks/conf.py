@@ -55,7 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "XPROFILE_BUILDER": "fluent_webhooks.events.xprofile.default_xprofile",
     # Dotted paths of the DRF authentication classes of the API views.
     "API_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.BasicAuthentication",
+        "fluent_webhooks.api.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "fluent_webhooks.api.authentication.BearerTokenAuthentication",
     ],

@@ -283,6 +283,19 @@ class TestAuthentication:
         response = Client().get(API, HTTP_AUTHORIZATION="Bearer nope")
         assert_error(response, 401, "rest_not_logged_in")
 
+    @pytest.mark.parametrize(
+        "authorization",
+        [
+            "Basic " + base64.b64encode(b"ad\x00min:x").decode(),  # found by Schemathesis
+            "Bearer ab\x00cd",
+            "Token ab\x00cd",
+        ],
+    )
+    def test_credentials_with_nul_are_refused_not_a_crash(self, admin_user, authorization):
+        # PostgreSQL refuses NUL in a string: the user or token lookup raised ValueError (500).
+        response = Client().get(API, HTTP_AUTHORIZATION=authorization)
+        assert_error(response, 401, "rest_not_logged_in")
+
     def test_session_needs_csrf_for_unsafe_methods(self, admin_user):
         client = Client(enforce_csrf_checks=True)
         client.force_login(admin_user)

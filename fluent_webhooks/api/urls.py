@@ -52,6 +52,7 @@ urlpatterns = [
         views.WebhookRotateSecretView.as_view(),
         name="webhook-rotate-secret",
     ),
+    re_path(r"^openapi\.json$", views.OpenAPIView.as_view(), name="openapi"),
     # Last: anything else under the prefix answers in the API's format, not Django's HTML.
     re_path(r"", views.NoRouteView.as_view(), name="no-route"),
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -25,9 +26,16 @@ from ..lookups import webhook_pk
 from ..models import Webhook
 from ..rotation import InvalidGracePeriod, clean_grace_period, previous_secrets, rotate_secret
 from ..secret_keys import mask_secret
-from . import errors
+from . import errors, shapes
 from .parsers import BoundedJSONParser
 from .permissions import CanManageWebhooks
+from .schema import (
+    WEBHOOK_ID,
+    MessageSerializer,
+    WebhookAutoSchema,
+    documented,
+    openapi_document,
+)
 from .serializers import create_webhook, update_webhook, webhook_object
 from .throttling import TestSendThrottle
 
@@ -38,6 +46,8 @@ class WebhookAPIView(APIView):
     parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
     permission_classes = [CanManageWebhooks]
+    # Set here, not through the host's REST_FRAMEWORK: the app brings its own schema.
+    schema = WebhookAutoSchema()
 
     def get_authenticators(self) -> list[Any]:
         return [import_string(path)() for path in conf.api_authentication_classes]
@@ -88,9 +98,8 @@ class WebhookAPIView(APIView):
         return cleaned
 
 
-class NoRouteView(APIView):
-    """Every path under the API prefix that no endpoint serves: ``404 rest_no_route``,
-    for anyone, as WordPress answers."""
+class PublicAPIView(APIView):
+    """A view for anyone: no authentication, no body read, errors in the API's format."""
 
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
@@ -100,12 +109,37 @@ class NoRouteView(APIView):
     def get_exception_handler(self) -> Any:
         return errors.exception_handler
 
+
+class NoRouteView(PublicAPIView):
+    """Every path under the API prefix that no endpoint serves: ``404 rest_no_route``,
+    for anyone, as WordPress answers."""
+
     def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         raise errors.no_route()
 
     options = http_method_not_allowed
 
 
+class OpenAPIView(PublicAPIView):
+    """``GET .../openapi.json``: the API's OpenAPI 3 document, for anyone (it holds no data)."""
+
+    def get(self, request: Request) -> Response:
+        return Response(openapi_document())
+
+
+@documented(
+    get=extend_schema(
+        operation_id="listWebhooks",
+        summary="Get all webhooks",
+        responses={200: shapes.WebhookListSerializer},
+    ),
+    post=extend_schema(
+        operation_id="createWebhook",
+        summary="Create a webhook",
+        request=shapes.WebhookNewSerializer,
+        responses={201: shapes.WebhookSavedSerializer},
+    ),
+)
 class WebhookListView(WebhookAPIView):
     def get(self, request: Request) -> Response:
         webhooks = Webhook.objects.with_recent_attempts()
@@ -118,6 +152,31 @@ class WebhookListView(WebhookAPIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+# PUT and PATCH are one handler: fields left out are kept either way.
+_UPDATE: dict[str, Any] = {
+    "summary": "Update a webhook (fields left out are kept)",
+    "parameters": [WEBHOOK_ID],
+    "request": shapes.WebhookChangesSerializer,
+    "responses": {200: shapes.WebhookSavedSerializer},
+}
+
+
+@documented(
+    get=extend_schema(
+        operation_id="getWebhook",
+        summary="Get a webhook",
+        parameters=[WEBHOOK_ID],
+        responses={200: shapes.WebhookSerializer},
+    ),
+    put=extend_schema(operation_id="updateWebhook", **_UPDATE),
+    patch=extend_schema(operation_id="patchWebhook", **_UPDATE),
+    delete=extend_schema(
+        operation_id="deleteWebhook",
+        summary="Delete a webhook",
+        parameters=[WEBHOOK_ID],
+        responses={200: MessageSerializer},
+    ),
+)
 class WebhookDetailView(WebhookAPIView):
     def get(self, request: Request, webhook_id: str) -> Response:
         webhook = self.get_webhook(webhook_id, with_health=True)
@@ -137,6 +196,16 @@ class WebhookDetailView(WebhookAPIView):
         return Response({"message": "Webhook deleted successfully."})
 
 
+@documented(
+    post=extend_schema(
+        operation_id="testWebhook",
+        summary="Send a test payload now",
+        description="The answer says how the receiver took it; the request body is ignored.",
+        parameters=[WEBHOOK_ID],
+        request=None,
+        responses={200: shapes.TestSendSerializer},
+    ),
+)
 class WebhookTestView(WebhookAPIView):
     throttle_classes = [TestSendThrottle]
 
@@ -152,8 +221,17 @@ class WebhookTestView(WebhookAPIView):
         )
 
 
+@documented(
+    post=extend_schema(
+        operation_id="previewWebhook",
+        summary="Show the body and headers an event would send (nothing is sent)",
+        parameters=[WEBHOOK_ID],
+        request=shapes.PreviewEventSerializer,
+        responses={200: shapes.PreviewSerializer},
+    ),
+)
 class WebhookPreviewView(WebhookAPIView):
-    """``POST .../webhooks/{id}/preview``: the exact body and headers an event would send."""
+    """The exact body and headers an event would send to this webhook; nothing is sent."""
 
     def post(self, request: Request, webhook_id: str) -> Response:
         webhook = self.get_webhook(webhook_id)
