@@ -18,7 +18,7 @@ from django.utils import timezone
 from fluent_webhooks import subscriptions
 from fluent_webhooks.backlog import fan_out
 from fluent_webhooks.delivery.decide import Gone
-from fluent_webhooks.delivery.record import record_health
+from fluent_webhooks.delivery.record import Tally, record_health
 from fluent_webhooks.events.emit import record_event
 from fluent_webhooks.http.transport import HttpResult
 from fluent_webhooks.models import Delivery, Event, SubscriptionPeriod, Webhook
@@ -160,7 +160,7 @@ def test_a_410_gone_recorded_by_the_worker_ends_the_period():
     webhook = hook()
     result = HttpResult(status_code=410, duration_ms=5)
     gone = Gone(uuid.uuid4(), webhook.pk, result, "The receiver answered 410 Gone.")
-    record_health({webhook.pk: gone}, timezone.now())
+    record_health({webhook.pk: Tally(gone, failures=1)}, timezone.now())
     assert Webhook.objects.get(pk=webhook.pk).status == "inactive"
     assert history(webhook) == [(["feed.created"], False)]
 
