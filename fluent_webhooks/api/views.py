@@ -267,9 +267,10 @@ class WebhookRotateSecretView(WebhookAPIView):
         except InvalidGracePeriod as error:
             raise errors.invalid_data({"grace_period": str(error)}) from None
         try:
-            webhook = rotate_secret(webhook.pk, grace_period)
+            rotate_secret(webhook.pk, grace_period)
         except Webhook.DoesNotExist:  # deleted meanwhile
             raise errors.ApiError("not_found", errors.NOT_FOUND_MESSAGE, 404) from None
+        webhook = self.get_webhook(webhook_id, with_health=True)  # as the other answers show it
         response = webhook_object(webhook, reveal_secret=True)
         response["previous_secrets"] = [
             {"secret": mask_secret(p.secret), "expires_at": api_datetime(p.expires_at)}
