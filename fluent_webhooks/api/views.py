@@ -24,7 +24,13 @@ from ..events.xprofile import build_xprofile
 from ..formats import api_datetime
 from ..lookups import webhook_pk
 from ..models import Webhook
-from ..rotation import InvalidGracePeriod, clean_grace_period, previous_secrets, rotate_secret
+from ..rotation import (
+    MAX_GRACE_PERIOD,
+    InvalidGracePeriod,
+    clean_grace_period,
+    previous_secrets,
+    rotate_secret,
+)
 from ..secret_keys import mask_secret
 from . import errors, shapes
 from .parsers import BoundedJSONParser
@@ -33,6 +39,7 @@ from .schema import (
     WEBHOOK_ID,
     MessageSerializer,
     WebhookAutoSchema,
+    bad_body,
     documented,
     openapi_document,
 )
@@ -253,6 +260,21 @@ class WebhookPreviewView(WebhookAPIView):
         )
 
 
+@documented(
+    post=extend_schema(
+        operation_id="rotateWebhookSecret",
+        summary="Give a webhook a new secret; the old one stays valid for a grace period",
+        parameters=[WEBHOOK_ID],
+        request=shapes.SecretRotationSerializer,
+        responses={
+            200: shapes.WebhookRotatedSerializer,
+            400: bad_body(
+                "the body is not an object, or `grace_period` is not a whole number of seconds "
+                f"from 0 to {MAX_GRACE_PERIOD} (`data.errors`)."
+            ),
+        },
+    ),
+)
 class WebhookRotateSecretView(WebhookAPIView):
     """``POST .../webhooks/{id}/rotate-secret``: a new secret, shown whole this once; the old
     one keeps signing ``webhook-signature`` for ``grace_period`` seconds (default 24 h)."""
@@ -295,6 +317,13 @@ def _preview_input(body: dict[str, Any] | None) -> tuple[str, dict[str, Any] | N
     return event, data
 
 
+@documented(
+    get=extend_schema(
+        operation_id="listEvents",
+        summary="Get every event a webhook may subscribe to, with a sample payload each",
+        responses={200: shapes.EventCatalogSerializer},
+    ),
+)
 class EventCatalogView(WebhookAPIView):
     """``GET .../webhooks/events``: every event a webhook may subscribe to, a site's own
     included, each with a sample payload as a receiver would get it."""
