@@ -49,6 +49,8 @@ _DELIVERY_NOT_FOUND = error_response(
     get=extend_schema(
         operation_id="listDeliveries",
         summary="Get a webhook's deliveries, newest first, a page at a time",
+        description="The filters combine; `X-WP-Total` and `X-WP-TotalPages` count what they "
+        "match, as WordPress pages its lists.",
         parameters=[WEBHOOK_ID, *LIST_PARAMETERS],
         responses={
             200: DeliveryListSerializer,
@@ -77,6 +79,8 @@ class DeliveryListView(WebhookAPIView):
     get=extend_schema(
         operation_id="getDelivery",
         summary="Get a delivery, with its payload and every attempt",
+        description="The payload as stored (a Slack, Discord or template webhook got it "
+        "rendered in its format); request headers as recorded, secrets redacted.",
         parameters=[WEBHOOK_ID, DELIVERY_ID],
         responses={200: DeliveryDetailSerializer, 404: _DELIVERY_NOT_FOUND},
     )
@@ -135,6 +139,9 @@ class RedeliverView(WebhookAPIView):
     post=extend_schema(
         operation_id="replayDeliveries",
         summary="Send a time window's deliveries again, through the worker",
+        description="The webhook's finished deliveries of events in the window are re-opened "
+        "and handed to the worker, oldest event first, one manual attempt each; those still "
+        "owed or being sent are left alone, so a repeated replay adds no work.",
         parameters=[WEBHOOK_ID],
         request=ReplaySerializer,
         examples=[

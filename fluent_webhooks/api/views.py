@@ -264,6 +264,9 @@ class WebhookPreviewView(WebhookAPIView):
     post=extend_schema(
         operation_id="rotateWebhookSecret",
         summary="Give a webhook a new secret; the old one stays valid for a grace period",
+        description="The new secret is shown whole this once. Until `grace_period` ends, "
+        "`webhook-signature` carries a signature per valid secret, newest first; "
+        "`X-Fluent-Signature` is signed with the new one only.",
         parameters=[WEBHOOK_ID],
         request=shapes.SecretRotationSerializer,
         responses={
@@ -321,6 +324,7 @@ def _preview_input(body: dict[str, Any] | None) -> tuple[str, dict[str, Any] | N
     get=extend_schema(
         operation_id="listEvents",
         summary="Get every event a webhook may subscribe to, with a sample payload each",
+        description="The catalog, a site's own events included.",
         responses={200: shapes.EventCatalogSerializer},
     ),
 )
