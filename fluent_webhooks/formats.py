@@ -37,7 +37,12 @@ def parse_api_datetime(value: object) -> datetime | None:
         return None
     if parsed is None:
         return None
-    return parsed.replace(tzinfo=UTC) if timezone.is_naive(parsed) else parsed.astimezone(UTC)
+    if timezone.is_naive(parsed):
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00: before year 1 in UTC
+        return None
 
 
 # "2024-01-15T10:30:00.123456+05:30" and a little room; anything longer is not a datetime.

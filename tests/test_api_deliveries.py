@@ -126,6 +126,9 @@ class TestList:
             ("event=feed.nope", "event"),
             ("since=yesterday", "since"),
             ("until=2024-02-30 10:00:00", "until"),
+            # Valid ISO 8601, but before year 1 or after 9999 once in UTC (was a server error).
+            ("since=0001-01-01T00:00:00%2B05:00", "since"),
+            ("until=9999-12-31T23:59:59-05:00", "until"),
         ],
     )
     def test_bad_parameters_are_invalid_data_naming_them(self, log, webhook, query, param):
@@ -341,6 +344,8 @@ class TestReplay:
             ({"since": "2024-01-15 10:00:00", "events": [1]}, ["events"]),
             ({"since": "2024-01-15 10:00:00", "only_failed": "yes"}, ["only_failed"]),
             ({"since": "x", "only_failed": 1}, ["since", "only_failed"]),
+            ({"since": "0001-01-01T00:00:00+05:00"}, ["since"]),
+            ({"since": "2024-01-15 10:00:00", "until": "9999-12-31T23:59:59-05:00"}, ["until"]),
         ],
     )
     def test_bad_bodies_are_invalid_data_and_change_nothing(self, log, webhook, body, fields):

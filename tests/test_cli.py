@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from fluent_webhooks.cli import subcommands
 from fluent_webhooks.models import Delivery, Event, Webhook
 from tests.conftest import API
 from tests.receiver import Reply
@@ -41,6 +42,16 @@ def test_list_says_so_when_there_are_none() -> None:
 def test_an_unknown_subcommand_is_an_error_naming_the_known_ones() -> None:
     with pytest.raises(CommandError, match=r"invalid choice: 'nope'.*'list'"):
         run("nope")
+
+
+def test_the_help_names_every_subcommand() -> None:
+    # It listed them by hand, and had fallen behind (schema, rotate-secret, reencrypt, ...).
+    from django.core.management import load_command_class
+
+    command = load_command_class("fluent_webhooks", "webhooks")
+    summary = command.create_parser("manage.py", "webhooks").description
+    assert summary == f"Operate webhooks: {', '.join(subcommands())}."
+    assert {"list", "schema", "rotate-secret", "reencrypt", "metrics-server"} <= set(subcommands())
 
 
 def fails(*args: str) -> tuple[int, str]:

@@ -16,9 +16,10 @@ from rest_framework.test import APIClient
 from fluent_webhooks.api import schema as api_schema
 from fluent_webhooks.api import shapes
 from fluent_webhooks.api.schema import openapi_document
-from fluent_webhooks.api.serializers import webhook_object
+from fluent_webhooks.api.serializers import attempt_object, delivery_object, webhook_object
 from fluent_webhooks.api.views import WebhookAPIView
 from fluent_webhooks.cli.schema import openapi_text
+from fluent_webhooks.models import Attempt, Delivery, Event
 from tests.conftest import API
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
@@ -82,6 +83,20 @@ def test_every_endpoint_and_method_is_documented_with_its_errors():
         ("POST", "/webhooks/{webhook_id}/preview"): [
             *("200", "400", "401", "403", "404", "413", "415"),
         ],
+        ("POST", "/webhooks/{webhook_id}/rotate-secret"): [
+            *("200", "400", "401", "403", "404", "413", "415"),
+        ],
+        ("GET", "/webhooks/events"): ["200", "401", "403"],
+        ("GET", "/webhooks/{webhook_id}/deliveries"): ["200", "400", "401", "403", "404"],
+        ("GET", "/webhooks/{webhook_id}/deliveries/{delivery_id}"): [
+            *("200", "401", "403", "404"),
+        ],
+        ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): [
+            *("202", "401", "403", "404", "409", "429", "503"),
+        ],
+        ("POST", "/webhooks/{webhook_id}/replay"): [
+            *("202", "400", "401", "403", "404", "413", "415", "429"),
+        ],
     }
 
 
@@ -114,6 +129,59 @@ def test_every_operation_takes_basic_session_and_bearer_auth():
 def test_the_webhook_object_documents_every_field_the_api_returns(webhook):
     documented = set(openapi_document()["components"]["schemas"]["Webhook"]["properties"])
     assert documented == set(webhook_object(webhook, reveal_secret=False))
+
+
+def documented_fields(component: str) -> set[str]:
+    return set(openapi_document()["components"]["schemas"][component]["properties"])
+
+
+def test_the_delivery_log_objects_document_every_field_the_api_returns(webhook):
+    event = Event.objects.create(name="feed.created", body="{}")
+    delivery = Delivery.objects.for_log().get(
+        pk=Delivery.objects.create(event=event, webhook=webhook).pk
+    )
+    attempt = Attempt.objects.create(delivery=delivery, number=1)
+    assert documented_fields("Delivery") == set(delivery_object(delivery))
+    assert documented_fields("DeliveryDetail") == {
+        *delivery_object(delivery),
+        "payload",
+        "attempts",
+    }
+    assert documented_fields("Attempt") == set(attempt_object(attempt))
+
+
+def test_the_other_answers_document_every_field(api, webhook):
+    rotated = api.post(f"{API}/{webhook.pk}/rotate-secret", {}, format="json").json()
+    assert documented_fields("WebhookRotated") == set(rotated)
+    [event, *_] = api.get(f"{API}/events").json()["events"]
+    assert documented_fields("CatalogEvent") == set(event)
+
+
+def test_the_document_takes_what_replay_and_rotation_take():
+    assert request_schema_accepts(
+        "ReplayRequest", {"since": "2024-01-15 10:00:00", "until": None, "events": None}
+    )
+    assert request_schema_accepts("ReplayRequest", {"since": "x", "events": ["feed.created"]})
+    assert request_schema_accepts("SecretRotationRequest", {"grace_period": None})
+    assert request_schema_accepts("SecretRotationRequest", {})
+
+
+@pytest.mark.parametrize(
+    ("component", "body"),
+    [
+        ("ReplayRequest", {}),
+        ("ReplayRequest", {"since": None}),
+        ("ReplayRequest", {"since": "2024-01-15 10:00:00", "events": ["*"]}),
+        ("ReplayRequest", {"since": "2024-01-15 10:00:00", "events": ["webhook.test"]}),
+        ("ReplayRequest", {"since": "2024-01-15 10:00:00", "only_failed": None}),
+        ("SecretRotationRequest", {"grace_period": -1}),
+        ("SecretRotationRequest", {"grace_period": 7 * 24 * 3600 + 1}),
+        ("SecretRotationRequest", {"grace_period": True}),
+        ("SecretRotationRequest", {"grace_period": "60"}),
+    ],
+)
+def test_the_document_refuses_what_replay_and_rotation_refuse(component, body):
+    assert not request_schema_accepts(component, body)
 
 
 def test_the_host_sites_schema_settings_change_nothing(settings):
@@ -165,9 +233,24 @@ def test_a_new_view_needs_only_its_operation_to_get_the_shared_errors():
 def request_schema_accepts(component: str, body: dict) -> bool:
     document = openapi_document()
     validator = jsonschema.Draft7Validator(
-        {"$ref": f"#/components/schemas/{component}", "components": document["components"]}
+        {
+            "$ref": f"#/components/schemas/{component}",
+            "components": as_json_schema(document["components"]),
+        }
     )
     return validator.is_valid(body)
+
+
+def as_json_schema(node):
+    """OpenAPI 3.0's ``nullable: true`` as JSON Schema says it (as Schemathesis reads it)."""
+    if isinstance(node, list):
+        return [as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: as_json_schema(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable") and "type" in node:
+        converted["type"] = [node["type"], "null"]
+    return converted
 
 
 def test_the_document_accepts_what_the_api_accepts(api):

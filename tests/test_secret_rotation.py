@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from fluent_webhooks import rotation, verify, verify_standard
 from fluent_webhooks.delivery.pipeline import ClaimedBatch, claim_many, deliver_claimed
-from fluent_webhooks.models import Delivery, Event, Webhook
+from fluent_webhooks.models import Attempt, Delivery, Event, Webhook
 from fluent_webhooks.rotation import MAX_GRACE_PERIOD, rotate_secret, signing_secrets
 from fluent_webhooks.secret_keys import generate_secret
 from tests.conftest import API
@@ -79,6 +79,20 @@ def test_the_api_rotates_and_shows_the_new_secret_once(api, webhook):
     assert signing_secrets(webhook) == [webhook.secret, old]
     # Afterwards, the secret is masked again.
     assert api.get(f"{API}/{webhook.pk}").json()["secret"] == webhook.secret[:10] + "..."
+
+
+def test_the_rotation_answer_shows_the_webhooks_health_as_get_does(api, webhook):
+    # The answer's health fields were read from a webhook without its recent attempts: a
+    # success rate of null, as if it had never been sent to.
+    delivery = Delivery.objects.create(
+        event=Event.objects.create(name="feed.created", body="{}"), webhook=webhook
+    )
+    Attempt.objects.create(delivery=delivery, number=1, succeeded=True)
+    Attempt.objects.create(delivery=delivery, number=2, succeeded=False)
+    body = rotate(api, webhook).json()
+    assert body["success_rate_24h"] == 0.5
+    shown = api.get(f"{API}/{webhook.pk}").json()
+    assert {key: body[key] for key in shown} == {**shown, "secret": body["secret"]}
 
 
 def test_a_grace_period_of_zero_ends_every_old_secret_at_once(api, webhook):

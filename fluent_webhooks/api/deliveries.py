@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +19,18 @@ from ..lookups import delivery_pk
 from ..models import Delivery, Webhook
 from ..querysets import DeliveryQuerySet
 from . import errors
+from .delivery_shapes import (
+    DELIVERY_ID,
+    LIST_PARAMETERS,
+    LOCATION,
+    DeliveryDetailSerializer,
+    DeliveryListSerializer,
+    RedeliverySerializer,
+    ReplayResultSerializer,
+    ReplaySerializer,
+)
 from .pagination import page_params, paginate
+from .schema import WEBHOOK_ID, BadRequestErrorSerializer, bad_body, documented, error_response
 from .serializers import attempt_object, delivery_object
 from .throttling import TestSendThrottle
 from .views import WebhookAPIView
@@ -28,7 +40,28 @@ REDELIVERY_QUEUED = (
 )
 BROKER_UNAVAILABLE_MESSAGE = "The broker is unavailable; nothing was redelivered."
 
+_DELIVERY_NOT_FOUND = error_response(
+    "`not_found`: no webhook has this id, or it has no delivery of this id."
+)
 
+
+@documented(
+    get=extend_schema(
+        operation_id="listDeliveries",
+        summary="Get a webhook's deliveries, newest first, a page at a time",
+        description="The filters combine; `X-WP-Total` and `X-WP-TotalPages` count what they "
+        "match, as WordPress pages its lists.",
+        parameters=[WEBHOOK_ID, *LIST_PARAMETERS],
+        responses={
+            200: DeliveryListSerializer,
+            400: error_response(
+                "`invalid_data`: a query parameter is wrong (each named in `data.errors`); "
+                "`rest_post_invalid_page_number`: `page` is past the last page.",
+                BadRequestErrorSerializer,
+            ),
+        },
+    )
+)
 class DeliveryListView(WebhookAPIView):
     """``GET .../webhooks/{id}/deliveries``: newest first, paged, filtered."""
 
@@ -42,6 +75,16 @@ class DeliveryListView(WebhookAPIView):
         )
 
 
+@documented(
+    get=extend_schema(
+        operation_id="getDelivery",
+        summary="Get a delivery, with its payload and every attempt",
+        description="The payload as stored (a Slack, Discord or template webhook got it "
+        "rendered in its format); request headers as recorded, secrets redacted.",
+        parameters=[WEBHOOK_ID, DELIVERY_ID],
+        responses={200: DeliveryDetailSerializer, 404: _DELIVERY_NOT_FOUND},
+    )
+)
 class DeliveryDetailView(WebhookAPIView):
     """``GET .../webhooks/{id}/deliveries/{delivery_id}``: with its payload and attempts."""
 
@@ -56,6 +99,22 @@ class DeliveryDetailView(WebhookAPIView):
         return Response(body)
 
 
+@documented(
+    post=extend_schema(
+        operation_id="redeliverDelivery",
+        summary="Send a delivery again, through the worker",
+        description="One manual attempt with the same delivery id and payload; the answer "
+        "comes before it is made. The request body is ignored.",
+        parameters=[WEBHOOK_ID, DELIVERY_ID, LOCATION],
+        request=None,
+        responses={
+            202: RedeliverySerializer,
+            404: _DELIVERY_NOT_FOUND,
+            409: error_response("`delivery_in_progress`: the delivery is being sent now."),
+            503: error_response("`broker_unavailable`: the worker's broker cannot be reached."),
+        },
+    )
+)
 class RedeliverView(WebhookAPIView):
     """``POST .../deliveries/{delivery_id}/redeliver``: the worker makes a manual attempt."""
 
@@ -76,6 +135,31 @@ class RedeliverView(WebhookAPIView):
         )
 
 
+@documented(
+    post=extend_schema(
+        operation_id="replayDeliveries",
+        summary="Send a time window's deliveries again, through the worker",
+        description="The webhook's finished deliveries of events in the window are re-opened "
+        "and handed to the worker, oldest event first, one manual attempt each; those still "
+        "owed or being sent are left alone, so a repeated replay adds no work.",
+        parameters=[WEBHOOK_ID],
+        request=ReplaySerializer,
+        examples=[
+            OpenApiExample(
+                "Failed deliveries since a time",
+                {"since": "2024-01-15 00:00:00", "only_failed": True},
+                request_only=True,
+            )
+        ],
+        responses={
+            202: ReplayResultSerializer,
+            400: bad_body(
+                "a field is wrong, the webhook is inactive (`status`), or more deliveries match "
+                "than `REPLAY_MAX` allows (`body`), each named in `data.errors`."
+            ),
+        },
+    )
+)
 class ReplayView(WebhookAPIView):
     """``POST .../webhooks/{id}/replay``: re-send a window's deliveries through the worker."""
 

@@ -14,7 +14,7 @@ from . import errors
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 # Beyond any real log; keeps the OFFSET a database can compute.
-_MAX_PAGE = 10**9
+MAX_PAGE = 10**9
 
 _M = TypeVar("_M", bound=Model)
 
@@ -32,7 +32,7 @@ class Page:
 def page_params(query: Mapping[str, str]) -> tuple[int, int]:
     """``(page, per_page)`` from the query string; a bad value is ``invalid_data`` naming it."""
     problems: dict[str, str] = {}
-    page = _whole_number(query.get("page"), 1, _MAX_PAGE)
+    page = _whole_number(query.get("page"), 1, MAX_PAGE)
     if page is None:
         problems["page"] = "page must be a whole number, at least 1."
     per_page = _whole_number(query.get("per_page"), DEFAULT_PER_PAGE, MAX_PER_PAGE)

@@ -15,7 +15,8 @@ import functools
 import inspect
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -23,8 +24,9 @@ from django.core.signals import setting_changed
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import _load_enum_name_overrides
 from drf_spectacular.settings import SPECTACULAR_DEFAULTS, patched_settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import permissions, serializers
 from rest_framework.views import APIView
 
@@ -115,11 +117,22 @@ def error_response(
     return OpenApiResponse(response=body, description=description)
 
 
+def bad_body(invalid_data: str) -> OpenApiResponse:
+    """The 400 of an operation whose body is not a webhook's: ``invalid_data`` as it means
+    there (``invalid_url`` is the webhook rules' alone)."""
+    return error_response(
+        f"`rest_invalid_json`: the body is not JSON, or nested too deep; `invalid_data`: "
+        f"{invalid_data}",
+        BadRequestErrorSerializer,
+    )
+
+
 WEBHOOK_ID = OpenApiParameter(
     "webhook_id",
     int,
     OpenApiParameter.PATH,
     description="The webhook's id. An id no webhook has answers 404 `not_found`.",
+    examples=[OpenApiExample("A webhook", 1)],
 )
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -247,7 +260,14 @@ SETTINGS = {
     "OAS_VERSION": "3.0.3",
     "PREPROCESSING_HOOKS": ["fluent_webhooks.api.schema.only_webhook_endpoints"],
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Fields of one name with different choices (a webhook's status and a delivery's; the
+    # events a webhook takes and those a replay takes) get names, not hashes, as components.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "fluent_webhooks.choices.WebhookStatus",
+        "DeliveryStatusEnum": "fluent_webhooks.choices.DeliveryStatus",
+        "EventsEnum": "fluent_webhooks.api.shapes.subscribable_events",
+        "CatalogEventEnum": "fluent_webhooks.api.shapes.catalog_events",
+    },
 }
 
 _document: dict[str, Any] | None = None
@@ -262,12 +282,23 @@ def openapi_document() -> dict[str, Any]:
     with _generating:
         if _document is not None:
             return _document
-        with patched_settings(SETTINGS):
+        with patched_settings(SETTINGS), _fresh_enum_names():
             generator = SchemaGenerator()  # type: ignore[no-untyped-call]
             generated = generator.get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
         # Plain JSON values (no lazy strings), as the file and the served document hold them.
         _document = json.loads(json.dumps(generated, cls=DjangoJSONEncoder))
     return _document
+
+
+@contextmanager
+def _fresh_enum_names() -> Iterator[None]:
+    """drf-spectacular caches ENUM_NAME_OVERRIDES per language, whichever settings were in place:
+    read ours (and the catalog as it is now) while generating, and leave the host's after."""
+    _load_enum_name_overrides.cache_clear()
+    try:
+        yield
+    finally:
+        _load_enum_name_overrides.cache_clear()
 
 
 def _forget_document(**kwargs: Any) -> None:

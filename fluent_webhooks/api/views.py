@@ -24,7 +24,13 @@ from ..events.xprofile import build_xprofile
 from ..formats import api_datetime
 from ..lookups import webhook_pk
 from ..models import Webhook
-from ..rotation import InvalidGracePeriod, clean_grace_period, previous_secrets, rotate_secret
+from ..rotation import (
+    MAX_GRACE_PERIOD,
+    InvalidGracePeriod,
+    clean_grace_period,
+    previous_secrets,
+    rotate_secret,
+)
 from ..secret_keys import mask_secret
 from . import errors, shapes
 from .parsers import BoundedJSONParser
@@ -33,6 +39,7 @@ from .schema import (
     WEBHOOK_ID,
     MessageSerializer,
     WebhookAutoSchema,
+    bad_body,
     documented,
     openapi_document,
 )
@@ -253,6 +260,24 @@ class WebhookPreviewView(WebhookAPIView):
         )
 
 
+@documented(
+    post=extend_schema(
+        operation_id="rotateWebhookSecret",
+        summary="Give a webhook a new secret; the old one stays valid for a grace period",
+        description="The new secret is shown whole this once. Until `grace_period` ends, "
+        "`webhook-signature` carries a signature per valid secret, newest first; "
+        "`X-Fluent-Signature` is signed with the new one only.",
+        parameters=[WEBHOOK_ID],
+        request=shapes.SecretRotationSerializer,
+        responses={
+            200: shapes.WebhookRotatedSerializer,
+            400: bad_body(
+                "the body is not an object, or `grace_period` is not a whole number of seconds "
+                f"from 0 to {MAX_GRACE_PERIOD} (`data.errors`)."
+            ),
+        },
+    ),
+)
 class WebhookRotateSecretView(WebhookAPIView):
     """``POST .../webhooks/{id}/rotate-secret``: a new secret, shown whole this once; the old
     one keeps signing ``webhook-signature`` for ``grace_period`` seconds (default 24 h)."""
@@ -267,9 +292,10 @@ class WebhookRotateSecretView(WebhookAPIView):
         except InvalidGracePeriod as error:
             raise errors.invalid_data({"grace_period": str(error)}) from None
         try:
-            webhook = rotate_secret(webhook.pk, grace_period)
+            rotate_secret(webhook.pk, grace_period)
         except Webhook.DoesNotExist:  # deleted meanwhile
             raise errors.ApiError("not_found", errors.NOT_FOUND_MESSAGE, 404) from None
+        webhook = self.get_webhook(webhook_id, with_health=True)  # as the other answers show it
         response = webhook_object(webhook, reveal_secret=True)
         response["previous_secrets"] = [
             {"secret": mask_secret(p.secret), "expires_at": api_datetime(p.expires_at)}
@@ -294,6 +320,14 @@ def _preview_input(body: dict[str, Any] | None) -> tuple[str, dict[str, Any] | N
     return event, data
 
 
+@documented(
+    get=extend_schema(
+        operation_id="listEvents",
+        summary="Get every event a webhook may subscribe to, with a sample payload each",
+        description="The catalog, a site's own events included.",
+        responses={200: shapes.EventCatalogSerializer},
+    ),
+)
 class EventCatalogView(WebhookAPIView):
     """``GET .../webhooks/events``: every event a webhook may subscribe to, a site's own
     included, each with a sample payload as a receiver would get it."""

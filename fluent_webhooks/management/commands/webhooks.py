@@ -10,7 +10,10 @@ from fluent_webhooks.cli import subcommands
 
 
 class Command(BaseCommand):
-    help = "Operate webhooks: list, create, test, deliveries, redeliver, replay, status."
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The subcommands found, so that a new one is named here without anyone listing it.
+        self.help = f"Operate webhooks: {', '.join(subcommands())}."
 
     def add_arguments(self, parser: CommandParser) -> None:
         children = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
