@@ -43,5 +43,10 @@ def mask_header_value(value: str) -> str:
     return shown + MASK_SUFFIX
 
 
+def looks_masked(value: str) -> bool:
+    """Whether ``value`` has the form of a mask (at most four characters, then ``...``)."""
+    return value.endswith(MASK_SUFFIX) and len(value) <= _MASK_VISIBLE + len(MASK_SUFFIX)
+
+
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: mask_header_value(value) for name, value in headers.items()}

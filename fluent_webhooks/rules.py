@@ -17,7 +17,7 @@ from .events.catalog import ALL_EVENTS, registry
 from .exceptions import FluentWebhooksError, InvalidHeaders, InvalidWebhookURL
 from .http.destinations import validate_webhook_url
 from .messages.template import TemplateInvalid, validate_template
-from .redaction import mask_header_value
+from .redaction import looks_masked, mask_header_value
 from .secret_keys import validate_secret
 from .signatures import RESERVED_HEADERS
 
@@ -249,6 +249,14 @@ class HeadersAfterUpdate:
     cleared: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class CleanedUpdate:
+    """An update's cleaned values, with what ``headers_after_update`` made of its headers."""
+
+    values: dict[str, Any]
+    cleared_headers: tuple[str, ...] = ()
+
+
 def headers_after_update(
     *,
     url: str,
@@ -258,29 +266,59 @@ def headers_after_update(
 ) -> HeadersAfterUpdate:
     """Resolve an update's custom headers against the stored ones.
 
-    A header sent back as the mask the API and admin show stands for the stored value, as
-    long as the URL stays on the same host (and port). When the URL moves to another host,
-    every header not set again in the same update is cleared: a moved URL must not carry
-    the old receiver's credentials to the new one. ``headers`` None: not in the update.
+    A header sent back as the mask the API and admin show (its name in any case) stands for
+    the stored value, as long as the URL stays on the same host (and port). When the URL moves
+    to another host, every header not set again in the same update is cleared: a moved URL
+    must not carry the old receiver's credentials to the new one. A value in the form of a
+    mask that is not the stored value's is refused (``WebhookInvalid``): it is a stale or
+    mistyped mask, and saving it would replace the credential with three dots.
+    ``headers`` None: not in the update.
     """
     same_receiver = _receiver(url) == _receiver(current_url)
     if headers is None:
         if same_receiver or not current_headers:
             return HeadersAfterUpdate(None)
         return HeadersAfterUpdate({}, tuple(current_headers))
+    stored_by_name = {name.lower(): value for name, value in current_headers.items()}
     kept: dict[str, str] = {}
     cleared: list[str] = []
     for name, value in headers.items():
-        stored = current_headers.get(name)
-        if stored is None or value != mask_header_value(stored):
-            kept[name] = value
-        elif same_receiver:
-            kept[name] = stored
+        stored = stored_by_name.get(name.lower())
+        if stored is not None and value == mask_header_value(stored):
+            if same_receiver:
+                kept[name] = stored
+            else:
+                cleared.append(name)
+        elif looks_masked(value):
+            raise WebhookInvalid(
+                {
+                    "headers": f"The value of header {name!r} is a mask that matches no saved "
+                    "value: send the whole value, or the mask exactly as shown to keep it."
+                }
+            )
         else:
-            cleared.append(name)
+            kept[name] = value
     if not same_receiver:
-        cleared += [name for name in current_headers if name not in headers]
+        given = {name.lower() for name in headers}
+        cleared += [name for name in current_headers if name.lower() not in given]
     return HeadersAfterUpdate(kept, tuple(cleared))
+
+
+def resolve_headers(
+    cleaned: dict[str, Any], current_url: str, current_headers: Mapping[str, str]
+) -> CleanedUpdate:
+    """``cleaned`` (from ``clean_webhook``, an update) with its headers resolved by
+    ``headers_after_update`` against the webhook's stored URL and headers."""
+    after = headers_after_update(
+        url=cleaned.get("url", current_url),
+        headers=cleaned.get("headers"),
+        current_url=current_url,
+        current_headers=current_headers,
+    )
+    values = dict(cleaned)
+    if after.headers is not None:
+        values["headers"] = after.headers
+    return CleanedUpdate(values, after.cleared)
 
 
 def _receiver(url: str) -> tuple[str, int | None]:
@@ -322,11 +360,13 @@ _CLEANERS = {
 }
 
 __all__ = [
+    "CleanedUpdate",
     "HeadersAfterUpdate",
     "InvalidHeaders",
     "InvalidWebhookURL",
     "WebhookInvalid",
     "clean_webhook",
     "headers_after_update",
+    "resolve_headers",
     "validate_custom_headers",
 ]

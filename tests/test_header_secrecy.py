@@ -157,3 +157,67 @@ def test_json_too_deep_for_python_is_a_form_error_not_a_crash(admin_user, keyed,
     assert "nested more than" in response.content.decode()
     keyed.refresh_from_db()
     assert keyed.headers == {"X-API-Key": KEY, "X-Pin": "42"}
+
+
+def test_a_mask_is_recognised_whatever_the_case_of_the_header_name(keyed):
+    curl("PUT", f"{API}/{keyed.pk}", {"headers": {"x-api-key": "sk_l...", "X-PIN": "..."}})
+    keyed.refresh_from_db()
+    assert keyed.headers == {"x-api-key": KEY, "X-PIN": "42"}
+
+
+@pytest.mark.parametrize("stale", ["supe...", "sk_m...", "4..."])
+def test_a_mask_that_matches_no_saved_value_is_refused_and_changes_nothing(keyed, stale):
+    status, body = curl("PUT", f"{API}/{keyed.pk}", {"headers": {"X-API-Key": stale}})
+    assert status == 400, body
+    assert body["code"] == "invalid_data"
+    assert "mask" in body["data"]["errors"]["headers"]
+    keyed.refresh_from_db()
+    assert keyed.headers == {"X-API-Key": KEY, "X-Pin": "42"}
+
+
+def test_the_update_names_the_headers_a_move_cleared(keyed):
+    _, body = curl("PUT", f"{API}/{keyed.pk}", {"url": "https://elsewhere.example.net/h"})
+    assert body["message"] == (
+        "Webhook updated successfully. The URL moved to another host, so these custom headers "
+        "were cleared: X-API-Key, X-Pin."
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mask_sent_while_another_request_moves_the_url_is_not_carried_over(
+    admin_user, test_database_url
+):
+    """Two updates at once: one moves the URL, the other sends the mask back. Whichever
+    commits first, the credential never ends up stored beside the new host."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    webhook = Webhook.objects.create(
+        name="CRM", url=CRM, events=["feed.created"], headers={"X-API-Key": KEY}
+    )
+    for _ in range(10):
+        Webhook.objects.filter(pk=webhook.pk).update(url=CRM)
+        webhook.refresh_from_db()
+        webhook.headers = {"X-API-Key": KEY}
+        webhook.save()
+        start = threading.Barrier(2)
+
+        def put(body: dict, start: threading.Barrier = start) -> None:
+            start.wait()
+            curl("PATCH", f"{API}/{webhook.pk}", body)
+            connection.close()
+
+        threads = [
+            threading.Thread(target=put, args=({"url": "https://attacker.example.net/h"},)),
+            threading.Thread(target=put, args=({"headers": {"X-API-Key": "sk_l..."}},)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        webhook.refresh_from_db()
+        assert webhook.url == "https://attacker.example.net/h"
+        assert webhook.headers == {}, "the old receiver's key went with the moved URL"

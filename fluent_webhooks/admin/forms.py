@@ -17,7 +17,7 @@ from ..choices import WebhookFormat
 from ..events.catalog import ALL_EVENTS, registry
 from ..models import Webhook
 from ..redaction import mask_headers
-from ..rules import DEFAULT_RETRY_COUNT, headers_after_update
+from ..rules import DEFAULT_RETRY_COUNT, WebhookInvalid, headers_after_update
 
 AUTOMATIC = ""
 
@@ -127,12 +127,16 @@ class WebhookForm(_ModelForm):
         if self.instance.pk is not None and "url" in cleaned and isinstance(headers, dict):
             # Before the model's rules: masked values become the stored ones (or are dropped
             # when the URL moved to another host). ``self.instance`` still holds the saved URL.
-            after = headers_after_update(
-                url=cleaned["url"],
-                headers=headers,
-                current_url=self.instance.url,
-                current_headers=self.instance.headers,
-            )
+            try:
+                after = headers_after_update(
+                    url=cleaned["url"],
+                    headers=headers,
+                    current_url=self.instance.url,
+                    current_headers=self.instance.headers,
+                )
+            except WebhookInvalid as error:
+                self.add_error("headers", error.errors["headers"])
+                return cleaned
             cleaned["headers"] = after.headers
             self.cleared_headers = after.cleared
         return cleaned

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from drf_spectacular.utils import extend_schema
@@ -92,17 +93,16 @@ class WebhookAPIView(APIView):
             if error.url_invalid:
                 raise errors.invalid_url(error.errors["url"], error.errors) from None
             raise errors.invalid_data(error.errors) from None
-        if instance is not None:
-            # Masked values stand for the stored ones; a move to another host drops them.
-            headers = rules.headers_after_update(
-                url=cleaned.get("url", instance.url),
-                headers=cleaned.get("headers"),
-                current_url=instance.url,
-                current_headers=instance.headers,
-            ).headers
-            if headers is not None:
-                cleaned["headers"] = headers
         return cleaned
+
+    def validated_update(self, request: Request, webhook: Webhook) -> rules.CleanedUpdate:
+        """``validated`` for an update of ``webhook``: masked header values stand for the
+        stored ones, and a move to another host drops those not set again."""
+        cleaned = self.validated(request, instance=webhook)
+        try:
+            return rules.resolve_headers(cleaned, webhook.url, webhook.headers)
+        except rules.WebhookInvalid as error:
+            raise errors.invalid_data(error.errors) from None
 
 
 class PublicAPIView(APIView):
@@ -190,10 +190,21 @@ class WebhookDetailView(WebhookAPIView):
         return Response(webhook_object(webhook, reveal_secret=False))
 
     def put(self, request: Request, webhook_id: str) -> Response:
-        webhook = self.get_webhook(webhook_id, with_health=True)
-        webhook = update_webhook(webhook, self.validated(request, instance=webhook))
+        with transaction.atomic():
+            # Updates of one webhook take turns, so each resolves masked headers and a URL
+            # move against what the one before it saved: a mask read before another request
+            # moved the URL must not restore the old receiver's value at the new host.
+            Webhook.objects.select_for_update().filter(pk=webhook_pk(webhook_id) or 0).exists()
+            webhook = self.get_webhook(webhook_id, with_health=True)
+            update = self.validated_update(request, webhook)
+            webhook = update_webhook(webhook, update.values)
         body = webhook_object(webhook, reveal_secret=False)
         body["message"] = "Webhook updated successfully."
+        if update.cleared_headers:
+            body["message"] += (
+                " The URL moved to another host, so these custom headers were cleared: "
+                f"{', '.join(update.cleared_headers)}."
+            )
         return Response(body)
 
     patch = put
