@@ -342,6 +342,8 @@ class TestReplay:
             ({"since": "2024-01-15 10:00:00", "events": "feed.created"}, ["events"]),
             ({"since": "2024-01-15 10:00:00", "events": ["feed.nope"]}, ["events"]),
             ({"since": "2024-01-15 10:00:00", "events": [1]}, ["events"]),
+            # An empty filter means "none": it must not replay every event.
+            ({"since": "2024-01-15 10:00:00", "events": []}, ["events"]),
             ({"since": "2024-01-15 10:00:00", "only_failed": "yes"}, ["only_failed"]),
             ({"since": "x", "only_failed": 1}, ["since", "only_failed"]),
             ({"since": "0001-01-01T00:00:00+05:00"}, ["since"]),

@@ -147,8 +147,10 @@ class ReplaySerializer(serializers.Serializer[Any]):
     events = serializers.ListField(
         child=EventNameField(also=()),
         allow_null=True,
+        allow_empty=False,
         required=False,
-        help_text="Only these events of the catalog; every event if null, empty or left out.",
+        help_text="Only these events of the catalog (at least one); every event if null or "
+        "left out.",
     )
     only_failed = serializers.BooleanField(
         required=False, help_text="Only deliveries that did not succeed (default false)."

@@ -42,6 +42,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
     }
     if options["events"] is not None:
         values["events"] = [name.strip() for name in options["events"].split(",") if name.strip()]
+        # (--events '' is then an empty list, refused as the API refuses [].)
     try:
         webhook = find_webhook(options["id"])
         request = replay.clean_replay(values)

@@ -81,7 +81,10 @@ def clean_replay(values: Mapping[str, object], *, now: datetime | None = None) -
     events = values.get("events")
     if events is None:
         events = []
-    if (
+    elif events == []:
+        # A client whose filter came out empty means "none", not "all": leave it out for all.
+        errors["events"] = "events must not be empty: leave it out to replay every event."
+    elif (
         not isinstance(events, list)
         or not all(isinstance(name, str) for name in events)
         or any(name not in registry for name in events)
