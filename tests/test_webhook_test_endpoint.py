@@ -140,3 +140,18 @@ def test_test_sends_are_rate_limited_per_user(api, settings, receiver):
     assert 0 < body["data"]["retry_after"] <= 60
     assert refused["Retry-After"] == str(body["data"]["retry_after"])
     assert len(receiver.requests) == 2  # the refused one sent nothing
+
+
+def test_a_test_send_answered_410_reports_it_and_leaves_the_webhook_active(
+    api, loopback_allowed, receiver, mailoutbox
+):
+    """Test sends do not count towards a webhook's health: a receiver still being set up may
+    answer anything, and a 410 to a test must not switch the webhook off or e-mail anyone."""
+    receiver.reply = Reply(status=410, body=b"gone")
+    webhook = make_webhook(receiver.url())
+    body = api.post(f"{API}/{webhook.pk}/test").json()
+    assert body["success"] is False
+    assert body["status_code"] == 410
+    webhook.refresh_from_db()
+    assert (webhook.status, webhook.disabled_reason) == ("active", None)
+    assert mailoutbox == []

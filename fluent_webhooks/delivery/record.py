@@ -131,8 +131,9 @@ def record_health(
 ) -> list[health.Notice]:
     """Per webhook: a success sets ``last_triggered_at``, clears ``last_error`` and ends the
     run of failures; a failure sets ``last_error`` and, if ``counted``, adds to the run (and
-    starts it); ``Gone`` also deactivates. ``health.judge`` decides whether the run has
-    earned a warning or a disable; those are returned, to be sent after the commit.
+    starts it); ``Gone`` also deactivates, unless it answered a test send. ``health.judge``
+    decides whether the run has earned a warning or a disable; those are returned, to be
+    sent after the commit.
     ``update()``, so an admin's concurrent edit is not lost.
 
     The rows to change are locked first, in id order, so that two batches writing the same
@@ -174,7 +175,7 @@ def record_health(
         error = tally.latest.error or ""
         # A success in the same group means the receiver answers: the run is over.
         failures = tally.failures if counted and not tally.successes else 0
-        notice = _judged(webhook_id, standing, tally, failures, now)
+        notice = _judged(webhook_id, standing, tally, failures, now, counted=counted)
         if notice is not None:  # rare: a row of its own
             notices.append(notice)
             continue
@@ -198,11 +199,19 @@ _STANDING = ("status", "consecutive_failures", "failing_since", "warned_at")
 
 
 def _judged(
-    webhook_id: int, standing: health.Standing, tally: Tally, failures: int, now: datetime
+    webhook_id: int,
+    standing: health.Standing,
+    tally: Tally,
+    failures: int,
+    now: datetime,
+    *,
+    counted: bool,
 ) -> health.Notice | None:
-    """Write a failure that deactivates or warns, and return its notice; None for any other."""
+    """Write a failure that deactivates or warns, and return its notice; None for any other.
+    A test send's 410 (not ``counted``) is reported to whoever sent it, and changes nothing
+    else: a receiver still being set up may answer anything."""
     error = tally.latest.error or ""
-    gone = isinstance(tally.latest, Gone) and standing.status == WebhookStatus.ACTIVE
+    gone = counted and isinstance(tally.latest, Gone) and standing.status == WebhookStatus.ACTIVE
     verdict = health.Verdict.DISABLE if gone else None
     if failures and not gone:
         verdict = health.judge(standing, failures, now)
