@@ -236,3 +236,14 @@ def test_the_cli_refuses_a_bad_grace_period_or_webhook(webhook):
         call_command("webhooks", "rotate-secret", str(webhook.pk), "--grace-period", "-5")
     with pytest.raises(CommandError, match="No webhook"):
         call_command("webhooks", "rotate-secret", "999999")
+
+
+def test_a_grace_period_in_the_query_string_is_refused_not_ignored(api, webhook):
+    """``?grace_period=0`` meant "end the old secret now" (after a leak); ignored, the old
+    secret would have stayed valid for the 24 h default."""
+    old = webhook.secret
+    response = api.post(f"{API}/{webhook.pk}/rotate-secret?grace_period=0", {}, format="json")
+    assert response.status_code == 400
+    assert "JSON body" in response.json()["data"]["errors"]["grace_period"]
+    webhook.refresh_from_db()
+    assert webhook.secret == old

@@ -298,6 +298,11 @@ class WebhookRotateSecretView(WebhookAPIView):
         body = request.data
         if not isinstance(body, dict):
             raise errors.invalid_data({"body": "The request body must be a JSON object."})
+        if "grace_period" in request.query_params:
+            # Ignoring it would rotate with the 24 h default where 0 was meant (after a leak).
+            raise errors.invalid_data(
+                {"grace_period": "Give grace_period in the JSON body, not in the query string."}
+            )
         try:
             grace_period = clean_grace_period(body.get("grace_period"))
         except InvalidGracePeriod as error:
