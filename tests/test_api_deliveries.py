@@ -251,6 +251,14 @@ class TestRedeliver:
         path = f"{API}/{webhook.pk}/deliveries/{log[2].pk}/redeliver"
         assert_error(curl("POST", path), 409, "delivery_in_progress")
 
+    def test_an_inactive_webhook_is_refused_as_for_a_replay(self, log, webhook, monkeypatch):
+        handed: list = []
+        monkeypatch.setattr("fluent_webhooks.api.deliveries.hand_out_redeliveries", handed.append)
+        Webhook.objects.filter(pk=webhook.pk).update(status="inactive")
+        path = f"{API}/{webhook.pk}/deliveries/{log[1].pk}/redeliver"
+        assert_error(curl("POST", path), 409, "webhook_inactive")
+        assert handed == []
+
     def test_a_broker_that_is_down_is_said(self, log, webhook, monkeypatch):
         monkeypatch.setattr(
             "fluent_webhooks.api.deliveries.hand_out_redeliveries", lambda ids: False

@@ -110,7 +110,10 @@ class DeliveryDetailView(WebhookAPIView):
         responses={
             202: RedeliverySerializer,
             404: _DELIVERY_NOT_FOUND,
-            409: error_response("`delivery_in_progress`: the delivery is being sent now."),
+            409: error_response(
+                "`delivery_in_progress`: the delivery is being sent now; `webhook_inactive`: "
+                "the webhook is inactive (activate it first, as for a replay)."
+            ),
             503: error_response("`broker_unavailable`: the worker's broker cannot be reached."),
         },
     )
@@ -123,6 +126,8 @@ class RedeliverView(WebhookAPIView):
     def post(self, request: Request, webhook_id: str, delivery_id: str) -> Response:
         webhook = self.get_webhook(webhook_id)
         delivery = get_delivery(webhook, delivery_id)
+        if not webhook.is_active:  # as a replay: an inactive webhook is sent nothing
+            raise errors.ApiError("webhook_inactive", errors.WEBHOOK_INACTIVE_MESSAGE, 409)
         if Delivery.objects.being_sent(timezone.now()).filter(pk=delivery.pk).exists():
             raise errors.ApiError("delivery_in_progress", errors.DELIVERY_IN_PROGRESS_MESSAGE, 409)
         if not hand_out_redeliveries([delivery.pk]):

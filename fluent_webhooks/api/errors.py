@@ -13,6 +13,7 @@ from rest_framework.response import Response
 NOT_FOUND_MESSAGE = "Webhook not found."
 DELIVERY_NOT_FOUND_MESSAGE = "Delivery not found."
 DELIVERY_IN_PROGRESS_MESSAGE = "The delivery is being sent right now; try again when it is done."
+WEBHOOK_INACTIVE_MESSAGE = "The webhook is inactive: activate it, then redeliver."
 FORBIDDEN_MESSAGE = "Sorry, you don't have permission to manage webhooks."
 NO_ROUTE_MESSAGE = "No route was found matching the URL and request method."
 
