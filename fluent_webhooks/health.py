@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -159,18 +160,35 @@ def manager_addresses() -> list[str]:
     return list(seen.values())
 
 
+# "HTTP 503: <the receiver's body>": the body is the receiver's text, which a hostile receiver
+# would fill with instructions for the managers who read this; the admin shows it whole.
+_RECEIVER_TEXT = re.compile(r"^(HTTP \d{3})(?::\s.*)?$", re.DOTALL)
+
+
+def _own_words(last_error: str) -> str:
+    """The last error in the app's words: an HTTP status without the receiver's body."""
+    if not last_error:
+        return "-"
+    status = _RECEIVER_TEXT.match(last_error)
+    if status:
+        return f"{status.group(1)} (the receiver's answer is in the admin's delivery log)"
+    return last_error
+
+
 def _message(notice: Notice, webhook: Webhook) -> tuple[str, str]:
     site = " ".join(conf.site_name.split())
     # A name may hold line breaks, which a subject line must not (Django refuses the message).
     title = " ".join(webhook.name.split())[:100]
     since = f"{api_datetime(notice.failing_since)} UTC"
     # The URL's path and query often hold a credential (Slack's are one): the host is enough.
-    where = f"{urlsplit(webhook.url).scheme}://{urlsplit(webhook.url).hostname}/…"
+    parts = urlsplit(webhook.url)
+    port = f":{parts.port}" if parts.port else ""
+    where = f"{parts.scheme}://{parts.hostname}{port}/…"
     facts = [
         f'Webhook: "{webhook.name}" (id {webhook.pk}, {where})',
         f"Failing since: {since}",
         f"Failed attempts in a row: {notice.failures}",
-        f"Last error: {notice.last_error or '-'}",
+        f"Last error: {_own_words(notice.last_error)}",
     ]
     link = _admin_link(webhook)
     if link:
