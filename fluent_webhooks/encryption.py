@@ -73,6 +73,17 @@ def decrypt(token: str) -> str:
         ) from None
 
 
+def key_number(token: str) -> int | None:
+    """Which key of ``ENCRYPTION_KEYS`` (1 for the first) made ``token``; None: none of them."""
+    for number, key in enumerate(conf.encryption_keys, start=1):
+        try:
+            Fernet(key).decrypt(token.encode("ascii"))
+        except (InvalidToken, UnicodeEncodeError, ValueError):
+            continue
+        return number
+    return None
+
+
 def reencrypt(token: str) -> str:
     """The token under the first key, whichever key made it."""
     try:

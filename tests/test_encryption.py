@@ -81,7 +81,9 @@ def test_a_new_key_first_still_reads_the_old_rows_and_reencrypt_frees_the_old_ke
     assert Webhook.objects.get(pk=webhook.pk).secret == secret  # old rows still read
     out = StringIO()
     call_command("webhooks", "reencrypt", stdout=out)
+    assert "Stored values by key: key 2: 3." in out.getvalue()
     assert "Re-encrypted 1 webhook(s)" in out.getvalue()
+    assert "already under the first key" not in out.getvalue()
     assert all(Fernet(new_key).decrypt(column.encode()) for column in raw_row(webhook.pk))
 
     use_keys(settings, new_key)  # the old key removed
@@ -151,3 +153,16 @@ def test_the_migration_encrypts_existing_rows_and_decrypts_them_on_reverse():
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes("fluent_webhooks"))
+
+
+def test_reencrypt_warns_when_the_new_key_was_put_last(settings):
+    """The keys in the wrong order (old first): nothing moves, and the command says so
+    rather than report a success that removing the old key would then turn into loss."""
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    use_keys(settings, old_key)
+    make_webhook()
+    use_keys(settings, old_key, new_key)
+    out = StringIO()
+    call_command("webhooks", "reencrypt", stdout=out)
+    assert "Stored values by key: key 1: 3." in out.getvalue()
+    assert "put the new key FIRST" in out.getvalue()
