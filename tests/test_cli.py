@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -225,3 +226,33 @@ class TestSending:
             "The delivery is being sent right now; try again when it is done.\n",
         )
         assert not delivery.attempts.exists()
+
+
+class TestEncryptionKeys:
+    """Rows written under a key that is no longer configured: the key's problem, not a crash."""
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ("list",),
+            ("status",),
+            ("test", "{pk}"),
+            ("rotate-secret", "{pk}"),
+            ("deliveries", "{pk}"),
+            ("reencrypt",),
+        ],
+    )
+    def test_a_wrong_key_is_a_command_error_with_its_remedy(self, webhook, settings, args):
+        logged(webhook, "feed.created", T0)
+        settings.FLUENT_WEBHOOKS = {
+            **settings.FLUENT_WEBHOOKS,
+            "ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
+        }
+        with pytest.raises(CommandError, match=r"cannot be decrypted with any key") as raised:
+            run(*(arg.format(pk=webhook.pk) for arg in args))
+        assert "put back the key it was encrypted with" in str(raised.value)
+
+    def test_no_key_at_all_is_a_command_error_saying_so(self, webhook, settings):
+        settings.FLUENT_WEBHOOKS = {**settings.FLUENT_WEBHOOKS, "ENCRYPTION_KEYS": []}
+        with pytest.raises(CommandError, match=r"ENCRYPTION_KEYS.. is empty"):
+            run("list")
