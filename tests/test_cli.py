@@ -147,6 +147,35 @@ class TestDeliveries:
         with pytest.raises(CommandError, match="invalid choice: 'done'"):
             run("deliveries", str(webhook.pk), "--status", "done")
 
+    @pytest.mark.parametrize("limit", ["0", "-1", "99999999999999999999", "1001", "2.5", "²"])
+    def test_a_limit_that_is_not_a_whole_number_from_1_to_1000_is_a_usage_error(
+        self, webhook, limit
+    ) -> None:
+        logged(webhook, "feed.created", T0)
+        with pytest.raises(CommandError, match="argument --limit: give a whole number from 1"):
+            run("deliveries", str(webhook.pk), f"--limit={limit}")
+
+    def test_the_limit_bounds_the_list(self, webhook) -> None:
+        for minute in range(3):
+            logged(webhook, "feed.created", T0 + timedelta(minutes=minute))
+        assert len(run("deliveries", str(webhook.pk), "--limit=2").splitlines()) == 2
+        assert len(run("deliveries", str(webhook.pk), "--limit=1000").splitlines()) == 3
+
+    def test_an_unknown_event_is_refused_with_the_apis_message(self, webhook, api) -> None:
+        answer = api.get(f"{API}/{webhook.pk}/deliveries", {"event": "nope.x"}).json()
+        status, err = fails("deliveries", str(webhook.pk), "--event", "nope.x")
+        assert status == 1
+        assert err.splitlines()[0] == answer["message"]
+        (message,) = answer["data"]["errors"].values()
+        assert f"  event: {message}" in err
+
+    def test_events_may_be_listed_as_the_api_takes_them(self, webhook) -> None:
+        logged(webhook, "feed.created", T0)
+        logged(webhook, "comment.created", T0 + timedelta(minutes=1))
+        logged(webhook, "space.created", T0 + timedelta(minutes=2))
+        out = run("deliveries", str(webhook.pk), "--event", "feed.created, comment.created")
+        assert len(out.splitlines()) == 2
+
 
 class TestReplay:
     def test_queues_with_progress_and_counts(self, webhook) -> None:
