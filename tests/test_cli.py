@@ -285,3 +285,16 @@ class TestEncryptionKeys:
         settings.FLUENT_WEBHOOKS = {**settings.FLUENT_WEBHOOKS, "ENCRYPTION_KEYS": []}
         with pytest.raises(CommandError, match=r"ENCRYPTION_KEYS.. is empty"):
             run("list")
+
+
+class TestSchemaOutput:
+    @pytest.mark.parametrize(
+        ("path", "reason"),
+        [("{tmp}/no/such/dir/x.json", "No such file or directory"), ("/dev/full", "No space")],
+    )
+    def test_a_file_that_cannot_be_written_is_a_command_error_naming_it(
+        self, tmp_path, path, reason
+    ) -> None:
+        path = path.format(tmp=tmp_path)
+        with pytest.raises(CommandError, match=f"Cannot write {path}: {reason}"):
+            run("schema", "--output", path)
