@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from fluent_webhooks.cli import subcommands
 from fluent_webhooks.models import Delivery, Event, Webhook
-from tests.conftest import API
+from tests.conftest import API, use_broker
 from tests.receiver import Reply
 
 pytestmark = pytest.mark.django_db
@@ -210,6 +210,30 @@ class TestReplay:
         assert status == 1
         assert "body: 2 deliveries match; a replay re-sends at most 1" in err
         assert not Delivery.objects.filter(status="pending").exists()
+
+
+class TestReplayWithTheBrokerDown:
+    def test_says_so_in_one_line_and_leaves_the_deliveries_to_the_sweeper(self, webhook, caplog):
+        from example_project.celery import app
+
+        done = logged(webhook, "feed.created", T0)
+        out, err = StringIO(), StringIO()
+        previous = app.conf.broker_url
+        use_broker(app, "redis://127.0.0.1:9/0")  # nothing listens on the discard port
+        try:
+            call_command(
+                "webhooks", "replay", str(webhook.pk), "--since=2024-01-15", stdout=out, stderr=err
+            )
+        finally:
+            use_broker(app, previous)
+        assert err.getvalue() == (
+            "The broker is unreachable (Error 111 connecting to 127.0.0.1:9. Connection refused)"
+            ": the sweeper will hand the deliveries to the worker when it is back.\n"
+        )
+        assert "Traceback" not in caplog.text
+        assert not [r for r in caplog.records if r.name == "fluent_webhooks.dispatch.broker"]
+        done.refresh_from_db()
+        assert (done.status, done.enqueued_at) == ("pending", None)  # owed: the sweep's
 
 
 class TestSending:

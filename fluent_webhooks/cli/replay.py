@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from argparse import ArgumentParser
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from fluent_webhooks.dispatch import replay
+from fluent_webhooks.dispatch import broker, replay
 
 from ._common import Failure, find_webhook, report
 
@@ -45,15 +48,18 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
     try:
         webhook = find_webhook(options["id"])
         request = replay.clean_replay(values)
-        result = replay.replay(
-            webhook,
-            request,
-            progress=lambda done, total: command.stdout.write(f"Queued {done} of {total}..."),
-        )
+        with _publish_failures() as failures:
+            result = replay.replay(
+                webhook,
+                request,
+                progress=lambda done, total: command.stdout.write(f"Queued {done} of {total}..."),
+            )
     except Failure as failure:
         return report(command, failure)
     except replay.ReplayInvalid as error:
         return report(command, Failure("Invalid replay.", error.errors))
+    if failures:
+        command.stderr.write(_broker_trouble(failures[0]))
     command.stdout.write(
         f"{result.matched} matched: {result.queued} queued for the worker, oldest event first; "
         f"{result.already_queued} already queued."
@@ -61,6 +67,33 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
     if options["wait"]:
         _follow(command, webhook, request)
     return 0
+
+
+@contextmanager
+def _publish_failures() -> Iterator[list[logging.LogRecord]]:
+    """The dispatch's publish-failure records while the block runs, kept from the terminal: the
+    dispatch logs them with a traceback for a server's log, and a shell user gets one line."""
+    records: list[logging.LogRecord] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        records.append(record)
+        return False
+
+    broker.logger.addFilter(keep)
+    try:
+        yield records
+    finally:
+        broker.logger.removeFilter(keep)
+
+
+def _broker_trouble(record: logging.LogRecord) -> str:
+    if record.levelno >= logging.ERROR:  # not an outage: a transport to install, as it says
+        return record.getMessage()
+    reason = str(record.exc_info[1]).rstrip(".") if record.exc_info else "no answer"
+    return (
+        f"The broker is unreachable ({reason}): the sweeper will hand the deliveries "
+        "to the worker when it is back."
+    )
 
 
 def _follow(command: BaseCommand, webhook: Webhook, request: replay.ReplayRequest) -> None:
