@@ -212,6 +212,77 @@ class TestReplay:
         assert not Delivery.objects.filter(status="pending").exists()
 
 
+class FakeClock:
+    """Stands in for ``time`` in the replay subcommand: sleeping advances it at once, and a
+    wait that never ends fails the test instead of hanging it."""
+
+    def __init__(self, on_sleep=lambda: None) -> None:
+        self.now, self.sleeps, self.on_sleep = 0.0, 0, on_sleep
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        assert self.sleeps < 1000, "--wait never stopped"
+        self.now += seconds
+        self.on_sleep()
+
+
+class TestReplayWait:
+    def test_stops_when_the_webhook_is_switched_off_midway(self, webhook, monkeypatch) -> None:
+        logged(webhook, "feed.created", T0, "pending")  # owed, and no worker here sends it
+
+        def switch_off() -> None:
+            Webhook.objects.filter(pk=webhook.pk).update(status="inactive")
+
+        clock = FakeClock(on_sleep=switch_off)
+        monkeypatch.setattr("fluent_webhooks.cli.replay.time", clock)
+        status, err = fails("replay", str(webhook.pk), "--since=2024-01-15", "--wait")
+        assert status == 1
+        assert err == (
+            "The webhook is no longer active (switched off or deleted): stopped waiting "
+            "with 1 still owed.\n"
+        )
+        assert clock.sleeps == 1
+
+    def test_gives_up_after_the_timeout_saying_what_is_owed(self, webhook, monkeypatch) -> None:
+        logged(webhook, "feed.created", T0, "pending")
+        clock = FakeClock()
+        monkeypatch.setattr("fluent_webhooks.cli.replay.time", clock)
+        status, err = fails(
+            "replay", str(webhook.pk), "--since=2024-01-15", "--wait", "--timeout=5"
+        )
+        assert status == 1
+        assert err.startswith("Stopped waiting after 5 s with 1 still owed;")
+        assert clock.now == 5.0  # slept 2 + 2 + 1: not past the timeout
+
+    def test_the_timeout_defaults_to_ten_minutes(self, webhook, monkeypatch) -> None:
+        logged(webhook, "feed.created", T0, "pending")
+        clock = FakeClock()
+        monkeypatch.setattr("fluent_webhooks.cli.replay.time", clock)
+        assert fails("replay", str(webhook.pk), "--since=2024-01-15", "--wait")[0] == 1
+        assert clock.now == 600.0
+
+    def test_ends_with_status_0_once_none_is_owed(self, webhook, monkeypatch) -> None:
+        delivery = logged(webhook, "feed.created", T0, "pending")
+
+        def settle() -> None:
+            Delivery.objects.filter(pk=delivery.pk).update(status="succeeded")
+
+        monkeypatch.setattr("fluent_webhooks.cli.replay.time", FakeClock(on_sleep=settle))
+        out = run("replay", str(webhook.pk), "--since=2024-01-15", "--wait")
+        assert out.splitlines()[-2:] == [
+            "1 owed, 0 succeeded, 0 failed.",
+            "0 owed, 1 succeeded, 0 failed.",
+        ]
+
+    @pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf", "soon"])
+    def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(self, webhook, timeout):
+        with pytest.raises(CommandError, match="argument --timeout: give a number of seconds"):
+            run("replay", str(webhook.pk), "--since=2024-01-15", "--wait", f"--timeout={timeout}")
+
+
 class TestReplayWithTheBrokerDown:
     def test_says_so_in_one_line_and_leaves_the_deliveries_to_the_sweeper(self, webhook, caplog):
         from example_project.celery import app

@@ -4,24 +4,37 @@ from __future__ import annotations
 
 import logging
 import time
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from fluent_webhooks.choices import WebhookStatus
 from fluent_webhooks.dispatch import broker, replay
+from fluent_webhooks.models import Webhook
 
 from ._common import Failure, find_webhook, report
 
 if TYPE_CHECKING:
     from django.core.management.base import BaseCommand
 
-    from fluent_webhooks.models import Webhook
-
 HELP = "Re-send a webhook's deliveries of a time window, oldest event first, via the worker."
 
 #: Seconds between progress lines while --wait follows the worker.
 POLL_SECONDS = 2.0
+#: How long --wait follows the worker by default before it gives up (the worker goes on).
+WAIT_TIMEOUT_SECONDS = 600
+
+
+def seconds(text: str) -> float:
+    """``--timeout``: a number of seconds above 0 (argparse reports the message)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 10**9:  # also refuses nan and inf
+        raise ArgumentTypeError(f"give a number of seconds above 0, not {text!r}")
+    return value
 
 
 def add_arguments(parser: ArgumentParser) -> None:
@@ -34,6 +47,13 @@ def add_arguments(parser: ArgumentParser) -> None:
     )
     parser.add_argument(
         "--wait", action="store_true", help="follow the worker until every one is sent"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=WAIT_TIMEOUT_SECONDS,
+        help=f"with --wait, give up after this many seconds (default {WAIT_TIMEOUT_SECONDS}); "
+        "exit 1 if any is still owed",
     )
 
 
@@ -65,7 +85,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
         f"{result.already_queued} already queued."
     )
     if options["wait"]:
-        _follow(command, webhook, request)
+        return _follow(command, webhook, request, options["timeout"])
     return 0
 
 
@@ -96,13 +116,32 @@ def _broker_trouble(record: logging.LogRecord) -> str:
     )
 
 
-def _follow(command: BaseCommand, webhook: Webhook, request: replay.ReplayRequest) -> None:
-    """Report every ``POLL_SECONDS`` how many matched deliveries are still owed, until none."""
+def _follow(
+    command: BaseCommand, webhook: Webhook, request: replay.ReplayRequest, timeout: float
+) -> int:
+    """Report every ``POLL_SECONDS`` how many matched deliveries are still owed, until none
+    (0); or 1 once the webhook is no longer active or ``timeout`` seconds have gone by, as
+    nothing would end the wait (an inactive webhook's deliveries are not sent)."""
+    deadline = time.monotonic() + timeout
     while True:
         counts = replay.outcome_counts(webhook, request)
+        owed = counts["owed"]
         command.stdout.write(
-            f"{counts['owed']} owed, {counts['succeeded']} succeeded, {counts['failed']} failed."
+            f"{owed} owed, {counts['succeeded']} succeeded, {counts['failed']} failed."
         )
-        if not counts["owed"]:
-            return
-        time.sleep(POLL_SECONDS)
+        if not owed:
+            return 0
+        if not Webhook.objects.filter(pk=webhook.pk, status=WebhookStatus.ACTIVE).exists():
+            command.stderr.write(
+                f"The webhook is no longer active (switched off or deleted): stopped waiting "
+                f"with {owed} still owed."
+            )
+            return 1
+        left = deadline - time.monotonic()
+        if left <= 0:
+            command.stderr.write(
+                f"Stopped waiting after {timeout:g} s with {owed} still owed; the worker goes "
+                "on with them (see `webhooks deliveries`)."
+            )
+            return 1
+        time.sleep(min(POLL_SECONDS, left))
