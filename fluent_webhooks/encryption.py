@@ -21,11 +21,15 @@ from django.db import models
 from .conf import conf
 
 
-class EncryptionKeyMissing(ImproperlyConfigured):
+class EncryptionError(ImproperlyConfigured):
+    """A stored value cannot be written or read: the keys are to fix, its message says how."""
+
+
+class EncryptionKeyMissing(EncryptionError):
     """No key is configured, so a value can be neither stored nor read."""
 
 
-class UndecryptableValue(ImproperlyConfigured):
+class UndecryptableValue(EncryptionError):
     """A stored value that no configured key decrypts (its key was removed too early)."""
 
 

@@ -292,3 +292,44 @@ def test_delivery_page_shows_next_attempt_only_while_one_is_owed(admin_user, web
     page = client.get(f"/admin/fluent_webhooks/delivery/{owed.pk}/change/").content.decode()
     assert "field-next_attempt_at" in page
     assert "field-completed_at" not in page
+
+
+DELIVERIES = "/admin/fluent_webhooks/delivery/"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{DELIVERIES}?event=%00",
+        f"{DELIVERIES}?event=nope.x",
+        f"{DELIVERIES}?status=%00",
+        f"{DELIVERIES}?status__exact=%00",
+        f"{DELIVERIES}?status__exact=failed&event=feed.created%00",
+        f"{CHANGELIST}?event=%00",
+        f"{CHANGELIST}?event=nope.x",
+        f"{CHANGELIST}?status=%00",
+        f"{CHANGELIST}?status__exact=%00",
+    ],
+)
+def test_a_filter_value_no_record_can_have_is_the_admins_wrong_filter_redirect(
+    admin_user, webhook, url
+):
+    # As Django answers an unknown lookup; ?event=%00 and ?status=%00 were a 500 (DataError).
+    Delivery.objects.create(event=Event.objects.create(name="feed.created"), webhook=webhook)
+    response = client_for(admin_user).get(url)
+    assert response.status_code == 302
+    assert response["Location"] == url.split("?")[0] + "?e=1"
+
+
+def test_the_event_filters_still_filter(admin_user, webhook):
+    other = Webhook.objects.create(
+        name="Other", url="https://o.example.com/h", events=["space.created"]
+    )
+    Delivery.objects.create(event=Event.objects.create(name="feed.created"), webhook=webhook)
+    Delivery.objects.create(event=Event.objects.create(name="space.created"), webhook=other)
+    client = client_for(admin_user)
+    deliveries = client.get(f"{DELIVERIES}?event=space.created").context["cl"].result_list
+    assert [d.event.name for d in deliveries] == ["space.created"]
+    webhooks = client.get(f"{CHANGELIST}?event=feed.created").context["cl"].result_list
+    assert [w.pk for w in webhooks] == [webhook.pk]
+    assert client.get(f"{DELIVERIES}?status__exact=pending").context["cl"].result_count == 2

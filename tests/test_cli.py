@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from fluent_webhooks.cli import subcommands
 from fluent_webhooks.models import Delivery, Event, Webhook
-from tests.conftest import API
+from tests.conftest import API, use_broker
 from tests.receiver import Reply
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +147,35 @@ class TestDeliveries:
         with pytest.raises(CommandError, match="invalid choice: 'done'"):
             run("deliveries", str(webhook.pk), "--status", "done")
 
+    @pytest.mark.parametrize("limit", ["0", "-1", "99999999999999999999", "1001", "2.5", "²"])
+    def test_a_limit_that_is_not_a_whole_number_from_1_to_1000_is_a_usage_error(
+        self, webhook, limit
+    ) -> None:
+        logged(webhook, "feed.created", T0)
+        with pytest.raises(CommandError, match="argument --limit: give a whole number from 1"):
+            run("deliveries", str(webhook.pk), f"--limit={limit}")
+
+    def test_the_limit_bounds_the_list(self, webhook) -> None:
+        for minute in range(3):
+            logged(webhook, "feed.created", T0 + timedelta(minutes=minute))
+        assert len(run("deliveries", str(webhook.pk), "--limit=2").splitlines()) == 2
+        assert len(run("deliveries", str(webhook.pk), "--limit=1000").splitlines()) == 3
+
+    def test_an_unknown_event_is_refused_with_the_apis_message(self, webhook, api) -> None:
+        answer = api.get(f"{API}/{webhook.pk}/deliveries", {"event": "nope.x"}).json()
+        status, err = fails("deliveries", str(webhook.pk), "--event", "nope.x")
+        assert status == 1
+        assert err.splitlines()[0] == answer["message"]
+        (message,) = answer["data"]["errors"].values()
+        assert f"  event: {message}" in err
+
+    def test_events_may_be_listed_as_the_api_takes_them(self, webhook) -> None:
+        logged(webhook, "feed.created", T0)
+        logged(webhook, "comment.created", T0 + timedelta(minutes=1))
+        logged(webhook, "space.created", T0 + timedelta(minutes=2))
+        out = run("deliveries", str(webhook.pk), "--event", "feed.created, comment.created")
+        assert len(out.splitlines()) == 2
+
 
 class TestReplay:
     def test_queues_with_progress_and_counts(self, webhook) -> None:
@@ -180,6 +210,101 @@ class TestReplay:
         assert status == 1
         assert "body: 2 deliveries match; a replay re-sends at most 1" in err
         assert not Delivery.objects.filter(status="pending").exists()
+
+
+class FakeClock:
+    """Stands in for ``time`` in the replay subcommand: sleeping advances it at once, and a
+    wait that never ends fails the test instead of hanging it."""
+
+    def __init__(self, on_sleep=lambda: None) -> None:
+        self.now, self.sleeps, self.on_sleep = 0.0, 0, on_sleep
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        assert self.sleeps < 1000, "--wait never stopped"
+        self.now += seconds
+        self.on_sleep()
+
+
+class TestReplayWait:
+    def test_stops_when_the_webhook_is_switched_off_midway(self, webhook, monkeypatch) -> None:
+        logged(webhook, "feed.created", T0, "pending")  # owed, and no worker here sends it
+
+        def switch_off() -> None:
+            Webhook.objects.filter(pk=webhook.pk).update(status="inactive")
+
+        clock = FakeClock(on_sleep=switch_off)
+        monkeypatch.setattr("fluent_webhooks.cli.replay.time", clock)
+        status, err = fails("replay", str(webhook.pk), "--since=2024-01-15", "--wait")
+        assert status == 1
+        assert err == (
+            "The webhook is no longer active (switched off or deleted): stopped waiting "
+            "with 1 still owed.\n"
+        )
+        assert clock.sleeps == 1
+
+    def test_gives_up_after_the_timeout_saying_what_is_owed(self, webhook, monkeypatch) -> None:
+        logged(webhook, "feed.created", T0, "pending")
+        clock = FakeClock()
+        monkeypatch.setattr("fluent_webhooks.cli.replay.time", clock)
+        status, err = fails(
+            "replay", str(webhook.pk), "--since=2024-01-15", "--wait", "--timeout=5"
+        )
+        assert status == 1
+        assert err.startswith("Stopped waiting after 5 s with 1 still owed;")
+        assert clock.now == 5.0  # slept 2 + 2 + 1: not past the timeout
+
+    def test_the_timeout_defaults_to_ten_minutes(self, webhook, monkeypatch) -> None:
+        logged(webhook, "feed.created", T0, "pending")
+        clock = FakeClock()
+        monkeypatch.setattr("fluent_webhooks.cli.replay.time", clock)
+        assert fails("replay", str(webhook.pk), "--since=2024-01-15", "--wait")[0] == 1
+        assert clock.now == 600.0
+
+    def test_ends_with_status_0_once_none_is_owed(self, webhook, monkeypatch) -> None:
+        delivery = logged(webhook, "feed.created", T0, "pending")
+
+        def settle() -> None:
+            Delivery.objects.filter(pk=delivery.pk).update(status="succeeded")
+
+        monkeypatch.setattr("fluent_webhooks.cli.replay.time", FakeClock(on_sleep=settle))
+        out = run("replay", str(webhook.pk), "--since=2024-01-15", "--wait")
+        assert out.splitlines()[-2:] == [
+            "1 owed, 0 succeeded, 0 failed.",
+            "0 owed, 1 succeeded, 0 failed.",
+        ]
+
+    @pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf", "soon"])
+    def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(self, webhook, timeout):
+        with pytest.raises(CommandError, match="argument --timeout: give a number of seconds"):
+            run("replay", str(webhook.pk), "--since=2024-01-15", "--wait", f"--timeout={timeout}")
+
+
+class TestReplayWithTheBrokerDown:
+    def test_says_so_in_one_line_and_leaves_the_deliveries_to_the_sweeper(self, webhook, caplog):
+        from example_project.celery import app
+
+        done = logged(webhook, "feed.created", T0)
+        out, err = StringIO(), StringIO()
+        previous = app.conf.broker_url
+        use_broker(app, "redis://127.0.0.1:9/0")  # nothing listens on the discard port
+        try:
+            call_command(
+                "webhooks", "replay", str(webhook.pk), "--since=2024-01-15", stdout=out, stderr=err
+            )
+        finally:
+            use_broker(app, previous)
+        assert err.getvalue() == (
+            "The broker is unreachable (Error 111 connecting to 127.0.0.1:9. Connection refused)"
+            ": the sweeper will hand the deliveries to the worker when it is back.\n"
+        )
+        assert "Traceback" not in caplog.text
+        assert not [r for r in caplog.records if r.name == "fluent_webhooks.dispatch.broker"]
+        done.refresh_from_db()
+        assert (done.status, done.enqueued_at) == ("pending", None)  # owed: the sweep's
 
 
 class TestSending:
@@ -225,3 +350,46 @@ class TestSending:
             "The delivery is being sent right now; try again when it is done.\n",
         )
         assert not delivery.attempts.exists()
+
+
+class TestEncryptionKeys:
+    """Rows written under a key that is no longer configured: the key's problem, not a crash."""
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ("list",),
+            ("status",),
+            ("test", "{pk}"),
+            ("rotate-secret", "{pk}"),
+            ("deliveries", "{pk}"),
+            ("reencrypt",),
+        ],
+    )
+    def test_a_wrong_key_is_a_command_error_with_its_remedy(self, webhook, settings, args):
+        logged(webhook, "feed.created", T0)
+        settings.FLUENT_WEBHOOKS = {
+            **settings.FLUENT_WEBHOOKS,
+            "ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
+        }
+        with pytest.raises(CommandError, match=r"cannot be decrypted with any key") as raised:
+            run(*(arg.format(pk=webhook.pk) for arg in args))
+        assert "put back the key it was encrypted with" in str(raised.value)
+
+    def test_no_key_at_all_is_a_command_error_saying_so(self, webhook, settings):
+        settings.FLUENT_WEBHOOKS = {**settings.FLUENT_WEBHOOKS, "ENCRYPTION_KEYS": []}
+        with pytest.raises(CommandError, match=r"ENCRYPTION_KEYS.. is empty"):
+            run("list")
+
+
+class TestSchemaOutput:
+    @pytest.mark.parametrize(
+        ("path", "reason"),
+        [("{tmp}/no/such/dir/x.json", "No such file or directory"), ("/dev/full", "No space")],
+    )
+    def test_a_file_that_cannot_be_written_is_a_command_error_naming_it(
+        self, tmp_path, path, reason
+    ) -> None:
+        path = path.format(tmp=tmp_path)
+        with pytest.raises(CommandError, match=f"Cannot write {path}: {reason}"):
+            run("schema", "--output", path)

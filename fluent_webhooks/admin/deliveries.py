@@ -19,7 +19,7 @@ from ..delivery.pipeline import redeliver
 from ..dispatch.deliveries import hand_out_redeliveries
 from ..models import Attempt, Delivery
 from .display import ADMIN_CSS, ADMIN_JS, Tone, ago, attempt_result, badge, folded, local_time
-from .filters import DeliveryEventFilter
+from .filters import CheckedFilters, DeliveryEventFilter
 from .permissions import ReadOnlyLog, over_outbound_budget
 
 MAX_REDELIVER_AT_ONCE = 20
@@ -85,7 +85,7 @@ class AttemptInline(ReadOnlyLog, _AttemptInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyLog, _DeliveryAdmin):
+class DeliveryAdmin(CheckedFilters, ReadOnlyLog, _DeliveryAdmin):
     list_display = (
         "short_id",
         "event_name",

@@ -40,7 +40,7 @@ from .display import (
     rate_bar,
     truncated,
 )
-from .filters import WebhookEventFilter
+from .filters import CheckedFilters, WebhookEventFilter
 from .forms import WebhookForm
 from .permissions import ManageWebhooksPermission, over_outbound_budget
 
@@ -54,7 +54,7 @@ else:  # generic only in django-stubs
 
 
 @admin.register(Webhook)
-class WebhookAdmin(ManageWebhooksPermission, _ModelAdmin):
+class WebhookAdmin(CheckedFilters, ManageWebhooksPermission, _ModelAdmin):
     form = WebhookForm
     list_display = (
         "name_and_url",

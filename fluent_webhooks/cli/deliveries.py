@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from typing import TYPE_CHECKING, Any
 
+from django.http import QueryDict
+
+from fluent_webhooks.api.deliveries import _filtered as api_filtered
+from fluent_webhooks.api.errors import ApiError
 from fluent_webhooks.api.serializers import delivery_object
 from fluent_webhooks.choices import DeliveryStatus
 from fluent_webhooks.models import Delivery
@@ -16,25 +20,43 @@ if TYPE_CHECKING:
 
 HELP = "List a webhook's deliveries, newest first: id, status, attempts, event, last result."
 
+#: The most --limit lists: a log to read in a terminal, not an export.
+LIMIT_MAX = 1000
+
+
+def limit(text: str) -> int:
+    """``--limit``: a whole number from 1 to ``LIMIT_MAX`` (argparse reports the message)."""
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= LIMIT_MAX):
+        raise ArgumentTypeError(f"give a whole number from 1 to {LIMIT_MAX}, not {text!r}")
+    return int(text)
+
 
 def add_arguments(parser: ArgumentParser) -> None:
     parser.add_argument("id", help="the webhook's id")
     parser.add_argument("--status", choices=DeliveryStatus.values)
-    parser.add_argument("--event", help="only this event")
-    parser.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    parser.add_argument("--event", help="only these events (comma-separated)")
+    parser.add_argument(
+        "--limit",
+        type=limit,
+        default=20,
+        help=f"at most this many (default 20, at most {LIMIT_MAX})",
+    )
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
+    query = QueryDict(mutable=True)
+    for name in ("status", "event"):
+        if options[name]:
+            query[name] = options[name]
     try:
         webhook = find_webhook(options["id"])
+        # The API's filters, so a value it refuses is refused here with its message.
+        deliveries = api_filtered(Delivery.objects.for_log().filter(webhook=webhook), query)
     except Failure as failure:
         return report(command, failure)
-    deliveries = Delivery.objects.for_log().filter(webhook=webhook)
-    if options["status"]:
-        deliveries = deliveries.filter(status=options["status"])
-    if options["event"]:
-        deliveries = deliveries.filter(event__name=options["event"])
-    listed = list(deliveries[: max(options["limit"], 0)])
+    except ApiError as error:
+        return report(command, Failure(error.message, error.extra_data.get("errors")))
+    listed = list(deliveries[: options["limit"]])
     if not listed:
         command.stdout.write("No deliveries.")
         return 0

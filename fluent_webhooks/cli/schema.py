@@ -7,6 +7,8 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.core.management.base import CommandError
+
 from fluent_webhooks.api.schema import openapi_document
 
 if TYPE_CHECKING:
@@ -43,7 +45,10 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
         command.stdout.write(f"{output} is up to date.")
         return 0
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as error:  # no such directory, no permission, a full disk
+            raise CommandError(f"Cannot write {output}: {error.strerror or error}.") from error
         command.stdout.write(f"Wrote {output}.")
     else:
         command.stdout.write(text, ending="")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fluent_webhooks.cli import subcommands
+from fluent_webhooks.encryption import EncryptionError
 
 
 class Command(BaseCommand):
@@ -23,6 +24,10 @@ class Command(BaseCommand):
             subcommand.add_arguments(child)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        status = subcommands()[options["subcommand"]].run(self, options)
+        try:
+            status = subcommands()[options["subcommand"]].run(self, options)
+        except EncryptionError as error:
+            # Any subcommand that reads a webhook decrypts it: a key to fix, not a traceback.
+            raise CommandError(str(error)) from error
         if status:
             raise SystemExit(status)
