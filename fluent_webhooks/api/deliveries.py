@@ -68,7 +68,9 @@ class DeliveryListView(WebhookAPIView):
     def get(self, request: Request, webhook_id: str) -> Response:
         webhook = self.get_webhook(webhook_id)
         page, per_page = page_params(request.query_params)
-        deliveries = _filtered(Delivery.objects.filter(webhook=webhook), request.query_params)
+        deliveries = filter_delivery_log(
+            Delivery.objects.filter(webhook=webhook), request.query_params
+        )
         listed = paginate(deliveries.for_log(), page, per_page)
         return Response(
             {"deliveries": [delivery_object(d) for d in listed.items]}, headers=listed.headers()
@@ -202,9 +204,10 @@ def get_delivery(webhook: Webhook, delivery_id: str) -> Delivery:
     return delivery
 
 
-def _filtered(deliveries: DeliveryQuerySet, query: QueryDict) -> DeliveryQuerySet:
-    """The filters ``status``, ``event`` (each may list values, comma-separated), ``since`` and
-    ``until`` (the delivery's creation); a bad value is ``invalid_data`` naming it."""
+def filter_delivery_log(deliveries: DeliveryQuerySet, query: QueryDict) -> DeliveryQuerySet:
+    """The delivery log's filters, for the API and ``webhooks deliveries`` alike: ``status``,
+    ``event`` (each may list values, comma-separated), ``since`` and ``until`` (the
+    delivery's creation); a bad value is ``invalid_data`` naming it."""
     problems: dict[str, str] = {}
     statuses = _listed(query.get("status"))
     if statuses and not set(statuses) <= set(DeliveryStatus.values):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import QueryDict
 
-from fluent_webhooks.api.deliveries import _filtered as api_filtered
+from fluent_webhooks.api.deliveries import filter_delivery_log
 from fluent_webhooks.api.errors import ApiError
 from fluent_webhooks.api.serializers import delivery_object
 from fluent_webhooks.choices import DeliveryStatus
@@ -51,7 +51,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
     try:
         webhook = find_webhook(options["id"])
         # The API's filters, so a value it refuses is refused here with its message.
-        deliveries = api_filtered(Delivery.objects.for_log().filter(webhook=webhook), query)
+        deliveries = filter_delivery_log(Delivery.objects.for_log().filter(webhook=webhook), query)
     except Failure as failure:
         return report(command, failure)
     except ApiError as error:
