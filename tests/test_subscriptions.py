@@ -28,6 +28,12 @@ from tests.test_api import curl
 
 pytestmark = pytest.mark.django_db
 
+# Tests with two writers at once: SQLite locks the whole database, so they need PostgreSQL
+# (CI's database); on SQLite they would block each other and leave the table locked.
+concurrent_writers = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two writers at once need PostgreSQL"
+)
+
 
 def hook(events: list[str] | None = None, **fields) -> Webhook:
     return Webhook.objects.create(
@@ -240,6 +246,7 @@ def test_one_fan_out_reads_the_history_once_whatever_the_number_of_webhooks():
     assert Delivery.objects.count() == 3 * 3
 
 
+@concurrent_writers
 @pytest.mark.django_db(transaction=True)
 def test_an_event_committed_late_goes_by_when_it_was_written():
     """In a long transaction the event is written (``created_at``) well before it commits:
@@ -309,6 +316,7 @@ def open_change_in_a_thread(hold: float) -> tuple[threading.Thread, threading.Ev
     return thread, stamped, created
 
 
+@concurrent_writers
 @pytest.mark.django_db(transaction=True)
 def test_the_fan_out_waits_for_a_change_stamped_before_its_event_to_commit():
     thread, _, (created,) = open_change_in_a_thread(hold=0.5)
@@ -319,6 +327,7 @@ def test_the_fan_out_waits_for_a_change_stamped_before_its_event_to_commit():
         thread.join()
 
 
+@concurrent_writers
 @pytest.mark.django_db(transaction=True)
 def test_a_change_left_uncommitted_does_not_hold_up_the_fan_out(monkeypatch):
     monkeypatch.setattr(subscriptions, "CHANGES_WAIT", 0.2)
