@@ -351,6 +351,15 @@ class TestSending:
         )
         assert not delivery.attempts.exists()
 
+    def test_redeliver_to_an_inactive_webhook_is_refused_as_the_api_refuses_it(self, webhook):
+        delivery = logged(webhook, "feed.created", T0, "failed")
+        Webhook.objects.filter(pk=webhook.pk).update(status="inactive")
+        assert fails("redeliver", str(delivery.pk)) == (
+            1,
+            "The webhook is inactive: activate it, then redeliver.\n",
+        )
+        assert not delivery.attempts.exists()
+
 
 class TestEncryptionKeys:
     """Rows written under a key that is no longer configured: the key's problem, not a crash."""

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 
 class Failure(Exception):
-    """Ends a subcommand with status 1 and the API's message (and per-field messages)."""
+    """Ends a subcommand with status 1 and the API's message (and per-field messages); the
+    ``webhooks`` command reports it, so a subcommand only raises it."""
 
     def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
         super().__init__(message)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from fluent_webhooks import rules
 from fluent_webhooks.api.serializers import create_webhook
 
-from ._common import Failure, report
+from ._common import Failure
 
 if TYPE_CHECKING:
     from django.core.management.base import BaseCommand
@@ -32,10 +32,7 @@ def add_arguments(parser: ArgumentParser) -> None:
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
-    try:
-        webhook = create_webhook(_cleaned(options))
-    except Failure as failure:
-        return report(command, failure)
+    webhook = create_webhook(_cleaned(options))
     command.stdout.write(f"Webhook created successfully: id {webhook.pk}")
     command.stdout.write(f"Secret (shown this once): {webhook.secret}")
     return 0

@@ -13,7 +13,7 @@ from fluent_webhooks.api.serializers import delivery_object
 from fluent_webhooks.choices import DeliveryStatus
 from fluent_webhooks.models import Delivery
 
-from ._common import Failure, find_webhook, report
+from ._common import Failure, find_webhook
 
 if TYPE_CHECKING:
     from django.core.management.base import BaseCommand
@@ -52,10 +52,8 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
         webhook = find_webhook(options["id"])
         # The API's filters, so a value it refuses is refused here with its message.
         deliveries = filter_delivery_log(Delivery.objects.for_log().filter(webhook=webhook), query)
-    except Failure as failure:
-        return report(command, failure)
     except ApiError as error:
-        return report(command, Failure(error.message, error.extra_data.get("errors")))
+        raise Failure(error.message, error.extra_data.get("errors")) from None
     listed = list(deliveries[: options["limit"]])
     if not listed:
         command.stdout.write("No deliveries.")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import TYPE_CHECKING, Any
 
-from fluent_webhooks.api.errors import DELIVERY_IN_PROGRESS_MESSAGE
+from fluent_webhooks.api.errors import DELIVERY_IN_PROGRESS_MESSAGE, WEBHOOK_INACTIVE_MESSAGE
 from fluent_webhooks.delivery.decide import AttemptOutcome
 from fluent_webhooks.delivery.pipeline import redeliver
 
-from ._common import Failure, find_delivery, report
+from ._common import Failure, find_delivery
 
 if TYPE_CHECKING:
     from django.core.management.base import BaseCommand
@@ -22,13 +22,12 @@ def add_arguments(parser: ArgumentParser) -> None:
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
-    try:
-        delivery = find_delivery(options["delivery_id"])
-    except Failure as failure:
-        return report(command, failure)
+    delivery = find_delivery(options["delivery_id"])
+    if not delivery.webhook.is_active:  # as the API: an inactive webhook is sent nothing
+        raise Failure(WEBHOOK_INACTIVE_MESSAGE)
     outcome = redeliver(delivery.pk)
     if outcome is None:
-        return report(command, Failure(DELIVERY_IN_PROGRESS_MESSAGE))
+        raise Failure(DELIVERY_IN_PROGRESS_MESSAGE)
     if outcome.error is not None:
         command.stderr.write(f"Delivery {delivery.pk}: {outcome.error}")
         return 1

@@ -13,7 +13,7 @@ from fluent_webhooks.choices import WebhookStatus
 from fluent_webhooks.dispatch import broker, replay
 from fluent_webhooks.models import Webhook
 
-from ._common import Failure, find_webhook, report
+from ._common import Failure, find_webhook
 
 if TYPE_CHECKING:
     from django.core.management.base import BaseCommand
@@ -75,10 +75,8 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
                 request,
                 progress=lambda done, total: command.stdout.write(f"Queued {done} of {total}..."),
             )
-    except Failure as failure:
-        return report(command, failure)
     except replay.ReplayInvalid as error:
-        return report(command, Failure("Invalid replay.", error.errors))
+        raise Failure("Invalid replay.", error.errors) from None
     if failures:
         command.stderr.write(_broker_trouble(failures[0]))
     command.stdout.write(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from fluent_webhooks.delivery.pipeline import send_test
 
-from ._common import Failure, find_webhook, report
+from ._common import find_webhook
 
 if TYPE_CHECKING:
     from django.core.management.base import BaseCommand
@@ -20,10 +20,7 @@ def add_arguments(parser: ArgumentParser) -> None:
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> int:
-    try:
-        webhook = find_webhook(options["id"])
-    except Failure as failure:
-        return report(command, failure)
+    webhook = find_webhook(options["id"])
     outcome = send_test(webhook)
     status = outcome.status_code if outcome.status_code is not None else "-"
     line = f"{outcome.message} (status {status}, {outcome.response_time} ms)"

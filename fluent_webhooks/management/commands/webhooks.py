@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fluent_webhooks.cli import subcommands
+from fluent_webhooks.cli._common import Failure, report
 from fluent_webhooks.encryption import EncryptionError
 
 
@@ -26,6 +27,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             status = subcommands()[options["subcommand"]].run(self, options)
+        except Failure as failure:  # the API's refusal, in the API's words: status 1
+            status = report(self, failure)
         except EncryptionError as error:
             # Any subcommand that reads a webhook decrypts it: a key to fix, not a traceback.
             raise CommandError(str(error)) from error
