@@ -166,3 +166,12 @@ def test_reencrypt_warns_when_the_new_key_was_put_last(settings):
     call_command("webhooks", "reencrypt", stdout=out)
     assert "Stored values by key: key 1: 3." in out.getvalue()
     assert "put the new key FIRST" in out.getvalue()
+
+
+def test_reencrypt_with_a_single_key_does_not_warn(settings):
+    use_keys(settings, Fernet.generate_key().decode())
+    make_webhook()
+    out = StringIO()
+    call_command("webhooks", "reencrypt", stdout=out)
+    assert "Stored values by key: key 1: 3." in out.getvalue()
+    assert "put the new key FIRST" not in out.getvalue()

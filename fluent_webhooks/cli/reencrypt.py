@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
+from fluent_webhooks.conf import conf
 from fluent_webhooks.encryption import key_number
 from fluent_webhooks.models import Webhook
 
@@ -32,7 +33,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> int:
             + ", ".join(f"key {number}: {count}" for number, count in sorted(found.items()))
             + "."
         )
-    if set(found) == {1}:
+    if set(found) == {1} and len(conf.encryption_keys) > 1:
         # Nothing was under another key: a rotation with the new key put last lands here.
         command.stdout.write(
             command.style.WARNING(
